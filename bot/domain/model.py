@@ -57,7 +57,7 @@ class Queue:
     division_name: str | None = None
 
 
-class RequestState(str, enum.Enum):
+class RequestState(enum.StrEnum):
     """Lifecycle of a transfer request; see domain.rules.ALLOWED_TRANSITIONS."""
 
     PENDING = "pending"

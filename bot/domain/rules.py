@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from bot.domain.model import Call, CallSnapshot, Participant, RequestState
 
@@ -34,7 +35,7 @@ ENDED_STATES = frozenset({"disconnected", "terminated"})
 RINGING_STATES = frozenset({"alerting", "offering", "contacting", "dialing"})
 
 
-class Refusal(str, enum.Enum):
+class Refusal(enum.StrEnum):
     """Why a call cannot be transferred now. Each has its own message in the Slack layer."""
 
     ENDED = "ended"
@@ -103,7 +104,7 @@ def current_queue_id(call: Call, agent: Participant) -> str | None:
     return acd[-1].queue_id if acd else None
 
 
-def call_started(call: Call):
+def call_started(call: Call) -> datetime | None:
     """When the customer leg started; Genesys has no call-level start time."""
     times = [
         p.connected_time or p.start_time
@@ -133,3 +134,43 @@ def still_same_call(before: CallSnapshot, now: Call) -> NotTransferable | Transf
     if verdict.agent.id != before.agent_participant_id:
         return NotTransferable(Refusal.NO_AGENT, "the agent on the call changed")
     return verdict
+
+
+class TransferStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    PENDING = "pending"
+    FAILED = "failed"
+
+
+_DONE = {"complete"}
+_BROKEN = {"failed", "canceled", "cancelled", "timeout"}
+
+
+def transfer_status(
+    call: Call, queue_id: str, replaced_participant_id: str, since: datetime | None = None
+) -> TransferStatus:
+    """Read Genesys' view of a transfer we sent: recentTransfers first, then the call's legs.
+
+    `since` (when we sent it) skips older transfers of the same call; a little clock skew is allowed.
+    """
+    recent = [
+        t
+        for t in call.recent_transfers
+        if since is None or t.date_issued is None or t.date_issued >= since - timedelta(seconds=5)
+    ]
+    if recent:
+        latest = max(recent, key=lambda t: t.date_issued or datetime.min.replace(tzinfo=UTC))
+        state = (latest.state or "").casefold()
+        if state in _DONE:
+            return TransferStatus.CONFIRMED
+        if state in _BROKEN:
+            return TransferStatus.FAILED
+    replaced_gone = all(
+        p.id != replaced_participant_id or not _live(p) for p in call.participants
+    )
+    in_target = any(
+        p.purpose == "acd" and p.queue_id == queue_id and _live(p) for p in call.participants
+    )
+    if replaced_gone and in_target:
+        return TransferStatus.CONFIRMED
+    return TransferStatus.PENDING
