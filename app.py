@@ -1,0 +1,69 @@
+"""Start the bot: `python app.py` (Socket Mode if SLACK_APP_TOKEN is set, else HTTP on PORT).
+
+Flags: --http / --socket force a mode; --simulate-genesys uses the built-in Genesys simulator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+
+from bot.config import ConfigError, load_dotenv_file, load_settings
+from bot.logs import configure_logging
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Slack /transfer bot for Genesys Cloud")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--http", action="store_const", const="http", dest="mode", help="serve HTTP on PORT")
+    mode.add_argument("--socket", action="store_const", const="socket", dest="mode", help="use Socket Mode")
+    parser.add_argument("--simulate-genesys", action="store_true", help="use the built-in Genesys simulator")
+    args = parser.parse_args(argv)
+
+    load_dotenv_file()
+    try:
+        settings = load_settings(os.environ, force_mode=args.mode, simulate=args.simulate_genesys)
+    except ConfigError as error:
+        print("The bot can't start; fix these settings in .env (see .env.example):", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+
+    from bot.wiring import build_runtime
+
+    runtime = build_runtime(settings)
+    log = logging.getLogger("bot")
+    if runtime.simulator is not None:
+        for line in runtime.simulator.describe_demo():
+            log.info("simulator: %s", line)
+
+    if settings.mode == "socket":
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        log.info("starting in Socket Mode")
+        SocketModeHandler(runtime.bolt_app, settings.slack_app_token).start()
+        return 0
+
+    from bot.slack.server import create_http_server, make_wsgi_app
+
+    server = create_http_server(
+        make_wsgi_app(runtime.bolt_app, runtime.health), host="0.0.0.0", port=settings.port,
+        threads=settings.http_threads,
+    )
+    signal.signal(signal.SIGTERM, lambda *_: server.close())
+    log.info("HTTP mode: listening on port %s (POST /slack/events, GET /healthz)", server.effective_port)
+    try:
+        server.run()
+    except (KeyboardInterrupt, OSError):
+        pass
+    finally:
+        runtime.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

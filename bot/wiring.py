@@ -1,0 +1,233 @@
+"""Composition root: settings → adapters → service → Slack app. The only module that knows them all."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.config import Settings
+from bot.domain.model import Call, Queue
+from bot.domain.parsing import normalize_queue_name
+from bot.domain.policy import ApprovalPolicy
+from bot.genesys.errors import GenesysUnavailable
+from bot.genesys.port import GenesysPort, Priority
+from bot.service.queues import QueueDirectory
+from bot.service.transfers import TransferService
+
+log = logging.getLogger(__name__)
+
+
+class BackgroundGenesys:
+    """A GenesysPort whose SDK client is built on a background thread.
+
+    Importing PureCloudPlatformClientV2 takes about 1.5-2.5 s and 220 MB; Slack must get its ack
+    long before that, so start-up does not wait. Calls made before it is ready wait (bounded).
+    """
+
+    def __init__(self, factory: Callable[[], GenesysPort], *, wait_seconds: float = 30.0) -> None:
+        self._factory = factory
+        self._wait = wait_seconds
+        self._ready = threading.Event()
+        self._client: GenesysPort | None = None
+        self._error: BaseException | None = None
+        threading.Thread(target=self._load, name="genesys-sdk-load", daemon=True).start()
+
+    def _load(self) -> None:
+        try:
+            self._client = self._factory()
+        except BaseException as error:  # reported on every call and in /healthz
+            log.error("could not start the Genesys client: %s", error)
+            self._error = error
+        finally:
+            self._ready.set()
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        return self._ready.wait(timeout) and self._client is not None
+
+    @property
+    def status(self) -> str:
+        if not self._ready.is_set():
+            return "loading"
+        return "ready" if self._client is not None else "failed"
+
+    @property
+    def client(self) -> GenesysPort:
+        if not self._ready.wait(self._wait):
+            raise GenesysUnavailable("the Genesys client is still starting; try again in a few seconds")
+        if self._client is None:
+            raise GenesysUnavailable(f"the Genesys client failed to start: {self._error}")
+        return self._client
+
+    def get_call(self, conversation_id: str, *, priority: Priority = Priority.CRITICAL) -> Call:
+        return self.client.get_call(conversation_id, priority=priority)
+
+    def find_queues(self, name: str | None) -> list[Queue]:
+        return self.client.find_queues(name)
+
+    def get_queue(self, queue_id: str) -> Queue:
+        return self.client.get_queue(queue_id)
+
+    def replace_with_queue(self, conversation_id: str, participant_id: str, queue_id: str) -> str | None:
+        return self.client.replace_with_queue(conversation_id, participant_id, queue_id)
+
+    def stats(self) -> dict:
+        client = self._client
+        return client.stats() if client is not None and hasattr(client, "stats") else {}
+
+
+def sdk_factory(settings: Settings, api_base: str, login_base: str, client_id: str, secret: str) -> Callable:
+    def build() -> GenesysPort:
+        from bot.genesys.sdk_client import SdkGenesysClient  # the slow import, off the start-up path
+
+        return SdkGenesysClient(
+            api_base=api_base,
+            login_base=login_base,
+            client_id=client_id,
+            client_secret=secret,
+            connect_timeout=settings.genesys_connect_timeout,
+            read_timeout=settings.genesys_read_timeout,
+            rate_limit_per_minute=settings.genesys_rate_limit_per_minute,
+            rate_burst=settings.genesys_rate_burst,
+            pool_size=max(8, settings.transfer_workers),
+        )
+
+    return build
+
+
+class Sweeper:
+    """Expires pending approvals on a timer. Every replica may run one: expiry is compare-and-set."""
+
+    def __init__(self, service: TransferService, interval_seconds: float) -> None:
+        self._service = service
+        self._interval = interval_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="approval-sweeper", daemon=True)
+
+    def start(self) -> Sweeper:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while True:
+            try:
+                expired = self._service.expire_due()
+                if expired:
+                    log.info("expired %d pending approval(s)", len(expired))
+            except Exception:
+                log.exception("approval sweep failed")
+            if self._stop.wait(self._interval):
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: Any
+    genesys: BackgroundGenesys
+    service: TransferService
+    executor: ThreadPoolExecutor
+    web_client: Any = None
+    bolt_app: Any = None
+    simulator: Any = None
+    sweeper: Sweeper | None = None
+    extras: dict = field(default_factory=dict)
+
+    def health(self) -> dict:
+        return {"status": "ok", "genesys": self.genesys.status, "mode": self.settings.mode}
+
+    def close(self) -> None:
+        if self.sweeper:
+            self.sweeper.stop()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.store.close()
+        if self.simulator is not None:
+            self.simulator.stop()
+
+
+def start_demo_simulator() -> Any:
+    from bot.simulator import GenesysSimulator, seed_demo
+
+    simulator = GenesysSimulator().start()
+    seed_demo(simulator)
+    return simulator
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    with_slack: bool = True,
+    simulator: Any = None,
+    sweep_interval: float = 15.0,
+    genesys_factory: Callable[[], GenesysPort] | None = None,
+) -> Runtime:
+    from bot.store.sql import open_store
+
+    api_base, login_base = settings.genesys_api_base, settings.genesys_login_base
+    client_id, secret = settings.genesys_client_id, settings.genesys_client_secret
+    if settings.simulate_genesys:
+        simulator = simulator or start_demo_simulator()
+        api_base = login_base = simulator.url
+        client_id, secret = simulator.client_id, simulator.client_secret
+        log.info("using the built-in Genesys simulator at %s", simulator.url)
+
+    store = open_store(settings.database_url)
+    genesys = BackgroundGenesys(genesys_factory or sdk_factory(settings, api_base, login_base, client_id, secret))
+    policy = ApprovalPolicy(
+        approver_users=settings.approver_users,
+        approver_groups=settings.approver_groups,
+        no_approval_queues=frozenset(normalize_queue_name(q) for q in settings.no_approval_queues),
+    )
+    executor = ThreadPoolExecutor(max_workers=settings.transfer_workers, thread_name_prefix="transfer")
+
+    web_client = notifier = approvers = None
+    if with_slack:
+        from bot.slack.approvers import SlackApproverDirectory
+        from bot.slack.bolt_app import make_web_client
+        from bot.slack.notifier import SlackNotifier
+
+        web_client = make_web_client(settings.slack_bot_token, settings.slack_api_url)
+        notifier = SlackNotifier(web_client, approval_channel=settings.approval_channel)
+        approvers = SlackApproverDirectory(
+            web_client, users=settings.approver_users, groups=settings.approver_groups
+        )
+    service = TransferService(
+        genesys=genesys,
+        store=store,
+        queues=QueueDirectory(genesys, ttl_seconds=settings.queue_cache_seconds),
+        policy=policy,
+        approvers=approvers or _NoApprovers(),
+        notifier=notifier,
+        approval_ttl_seconds=settings.approval_ttl_seconds,
+        approval_channel=settings.approval_channel,
+    )
+    runtime = Runtime(
+        settings=settings, store=store, genesys=genesys, service=service, executor=executor,
+        web_client=web_client, simulator=simulator,
+    )
+    if with_slack:
+        from bot.slack.bolt_app import build_bolt_app
+        from bot.slack.listeners.context import ListenerContext
+
+        ctx = ListenerContext(service=lambda: service, executor=executor)
+        runtime.bolt_app = build_bolt_app(client=web_client, signing_secret=settings.slack_signing_secret, ctx=ctx)
+        runtime.sweeper = Sweeper(service, sweep_interval).start()
+    if policy.enabled:
+        log.info(
+            "approvals on: %d approver user(s), %d group(s); %d queue(s) need no approval",
+            len(policy.approver_users), len(policy.approver_groups), len(policy.no_approval_queues),
+        )
+    else:
+        log.info("approvals off: TRANSFER_APPROVERS is empty, so every /transfer runs directly")
+    return runtime
+
+
+class _NoApprovers:
+    def is_approver(self, user_id: str) -> bool:
+        return False
