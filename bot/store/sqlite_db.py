@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +39,24 @@ def sqlite_path(url: str) -> str:
     return rest[3:]
 
 
+def _enable_wal(conn: sqlite3.Connection, timeout_s: float) -> None:
+    """Switch to WAL, so readers run while another process writes; it persists in the file.
+
+    Switching needs an exclusive lock and SQLite does not always wait on busy_timeout for it
+    (two processes opening a new file at once get "database is locked" straight away), so retry.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            conn.execute("PRAGMA journal_mode = WAL").fetchall()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 class _SqliteTx:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
@@ -57,9 +76,8 @@ class SqliteDatabase(Database):
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            # WAL lets readers run while another process writes. Switching modes needs a brief
-            # exclusive lock, which busy_timeout covers when several processes open at once.
-            conn.execute("PRAGMA journal_mode = WAL").fetchall()
+            if path != MEMORY:
+                _enable_wal(conn, busy_timeout_ms / 1000)
         except BaseException:
             conn.close()
             raise
