@@ -37,9 +37,8 @@ def main(argv: list[str] | None = None) -> int:
 
     runtime = build_runtime(settings)
     log = logging.getLogger("bot")
-    if runtime.simulator is not None:
-        for line in runtime.simulator.describe_demo():
-            log.info("simulator: %s", line)
+    if runtime.extras.get("demo") is not None:
+        log.info("Genesys simulator demo org (try /transfer <conversation> <queue>):\n%s", runtime.extras["demo"].summary())
 
     if settings.mode == "socket":
         from slack_bolt.adapter.socket_mode import SocketModeHandler

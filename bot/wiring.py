@@ -151,12 +151,12 @@ class Runtime:
             self.simulator.stop()
 
 
-def start_demo_simulator() -> Any:
+def start_demo_simulator() -> tuple[Any, Any]:
+    """Start the built-in simulator with the demo org; returns (simulator, seed)."""
     from bot.simulator import GenesysSimulator, seed_demo
 
     simulator = GenesysSimulator().start()
-    seed_demo(simulator)
-    return simulator
+    return simulator, seed_demo(simulator)
 
 
 def build_runtime(
@@ -171,8 +171,10 @@ def build_runtime(
 
     api_base, login_base = settings.genesys_api_base, settings.genesys_login_base
     client_id, secret = settings.genesys_client_id, settings.genesys_client_secret
+    demo = None
     if settings.simulate_genesys:
-        simulator = simulator or start_demo_simulator()
+        if simulator is None:
+            simulator, demo = start_demo_simulator()
         api_base = login_base = simulator.url
         client_id, secret = simulator.client_id, simulator.client_secret
         log.info("using the built-in Genesys simulator at %s", simulator.url)
@@ -209,7 +211,7 @@ def build_runtime(
     )
     runtime = Runtime(
         settings=settings, store=store, genesys=genesys, service=service, executor=executor,
-        web_client=web_client, simulator=simulator,
+        web_client=web_client, simulator=simulator, extras={"demo": demo},
     )
     if with_slack:
         from bot.slack.bolt_app import build_bolt_app
