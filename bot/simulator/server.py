@@ -149,6 +149,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _write(self, rec: RecordedRequest, resp: _Response) -> None:
         payload = b"" if resp.body is None else json.dumps(resp.body).encode()
+        # record before writing: the client may look at sim.requests as soon as it has the response
+        rec.status = resp.status
+        rec.outcome = "answered"
+        if resp.status == 429:
+            self.server.sim._count_429()
         try:
             self.send_response(resp.status)
             self.send_header("ININ-Correlation-Id", rec.correlation_id)
@@ -162,10 +167,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except OSError:
             self.close_connection = True
-        rec.status = resp.status
-        rec.outcome = "answered"
-        if resp.status == 429:
-            self.server.sim._count_429()
 
     def _handle(self) -> None:
         sim = self.server.sim
