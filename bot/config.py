@@ -85,13 +85,20 @@ class _Reader:
         return value
 
 
-def load_settings(env: Mapping[str, str], *, force_mode: str | None = None, simulate: bool = False) -> Settings:
-    """Build Settings or raise ConfigError listing every problem."""
+def load_settings(
+    env: Mapping[str, str], *, force_mode: str | None = None, simulate: bool = False, require_slack: bool = True
+) -> Settings:
+    """Build Settings or raise ConfigError listing every problem.
+
+    require_slack=False is for the command line, which talks to Genesys and the database only.
+    """
     r = _Reader(env)
     app_token = r.text("SLACK_APP_TOKEN")
     mode = force_mode or ("socket" if app_token else "http")
+    if not require_slack:
+        mode = "cli"
 
-    bot_token = r.required(
+    bot_token = r.text("SLACK_BOT_TOKEN") if not require_slack else r.required(
         "SLACK_BOT_TOKEN",
         "a bot token starting with xoxb-",
         "Find it under OAuth & Permissions → Bot User OAuth Token after installing the app.",
