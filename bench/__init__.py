@@ -1,0 +1,1 @@
+"""Benchmark for the Slack /transfer bot (issue #4). Run from the repo root: `python -m bench --help`."""
