@@ -73,9 +73,17 @@ class GuardedHttpClient(AbstractHttpClient):
         """The Authorization header this thread sent last (to invalidate exactly that token)."""
         return getattr(self._local, "authorization", None)
 
-    def clear_thread_state(self) -> None:
+    def begin(self, bearer_token: str | None = None) -> None:
+        """Start a request on this thread: forget the previous response, bind the token to send.
+
+        The SDK reads the token from `ApiClient.access_token`, one attribute shared by every
+        thread; right after a re-login one thread could send another thread's stale value. A
+        token bound here replaces the SDK's `Bearer ...` header, so each request carries exactly
+        the token its own thread obtained (and `last_authorization()` names what was sent).
+        """
         self._local.headers = None
         self._local.authorization = None
+        self._local.bearer = bearer_token
 
     # -- AbstractHttpClient -------------------------------------------------------------------
 
@@ -96,6 +104,11 @@ class GuardedHttpClient(AbstractHttpClient):
             raise ValueError("body parameter cannot be used with post_params parameter.")
 
         self._local.headers = None
+        bearer = getattr(self._local, "bearer", None)
+        sent_auth = _header(headers, "Authorization")
+        if bearer and isinstance(sent_auth, str) and sent_auth[:7].lower() == "bearer ":
+            _drop_header(headers, "Authorization")
+            headers["Authorization"] = "Bearer " + bearer
         self._local.authorization = _header(headers, "Authorization")
         content_type = _header(headers, "Content-Type")
         if content_type is None:

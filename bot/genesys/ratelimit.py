@@ -82,7 +82,9 @@ class PriorityRateLimiter:
                 self._tokens -= 1.0
                 return True
 
-            deadline = None if timeout is None else now + max(0.0, timeout)
+            # Deadlines use the real clock (Condition.wait sleeps in real time); the injectable
+            # clock only drives token accounting, which keeps tests deterministic.
+            deadline = None if timeout is None else time.monotonic() + max(0.0, timeout)
             entry = (prio, next(self._tickets))
             heapq.heappush(self._waiters, entry)
             try:
@@ -100,7 +102,7 @@ class PriorityRateLimiter:
                     else:
                         wait = None  # not our turn: sleep until the queue changes
                     if deadline is not None:
-                        remaining = deadline - now
+                        remaining = deadline - time.monotonic()
                         if remaining <= 0.0:
                             self._remove(entry)
                             return False

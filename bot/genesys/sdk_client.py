@@ -262,10 +262,11 @@ class SdkGenesysClient:
                     retry_after=None,
                 )
             token = self._tokens.get()
-            # One process-wide token: every thread writes the same current value, so this
-            # attribute swap on the shared ApiClient is safe enough.
+            # One process-wide token: every thread writes the same current value. The HTTP client
+            # additionally sends exactly this thread's token (see GuardedHttpClient.begin), which
+            # closes the window where another thread swaps the shared attribute mid-request.
             self._api.access_token = token
-            self._http.clear_thread_state()
+            self._http.begin(token)
             self._count(kind)
             try:
                 result = call()
