@@ -217,9 +217,7 @@ def test_503_on_post_is_not_resent(sim: GenesysSimulator, client: SdkGenesysClie
 def test_dropped_connection_after_execution_is_not_resent(sim: GenesysSimulator, client):
     q = sim.add_queue("Support_Tier2")
     c = sim.add_call()
-    sim.inject(
-        method="POST", path=REPLACE, status=None, drop_connection=True, execute_before_fault=True
-    )
+    sim.inject(method="POST", path=REPLACE, status=None, drop_connection=True, execute_before_fault=True)
     with pytest.raises(GenesysUnavailable) as err:
         client.replace_with_queue(c.id, c.agent_participant_id, q.id)
     assert err.value.maybe_executed is True

@@ -111,9 +111,7 @@ def test_timed_out_critical_head_does_not_block_background() -> None:
     limiter = PriorityRateLimiter(rate_per_minute=6000, burst=1, clock=clock)
     assert limiter.acquire(Priority.CRITICAL, timeout=0)
     result: list[bool] = []
-    bg = threading.Thread(
-        target=lambda: result.append(limiter.acquire(Priority.BACKGROUND, timeout=30))
-    )
+    bg = threading.Thread(target=lambda: result.append(limiter.acquire(Priority.BACKGROUND, timeout=30)))
     bg.start()
     wait_until(lambda: limiter.waiting() == 1)
     assert not limiter.acquire(Priority.CRITICAL, timeout=0.05)  # gives up, leaves the queue
