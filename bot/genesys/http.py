@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+import certifi
 import urllib3
 from PureCloudPlatformClientV2.abstract_http_client import AbstractHttpClient
 from PureCloudPlatformClientV2.http_request_options import HttpRequestOptions
@@ -60,6 +61,9 @@ class GuardedHttpClient(AbstractHttpClient):
             block=True,
             retries=False,
             timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
+            # Same trust store as the SDK's default client (certifi), verified always.
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=certifi.where(),
         )
         self._local = threading.local()
 

@@ -390,3 +390,13 @@ def test_stats_shape(sim: GenesysSimulator, client: SdkGenesysClient) -> None:
     assert stats["received_429"] == 0
     for kind in ("get_call", "find_queues", "get_queue", "transfer", "token"):
         assert stats["by_kind"][kind] == 1
+
+
+def test_429_without_retry_after_on_get_waits_a_default(sim: GenesysSimulator, client) -> None:
+    c = sim.add_call()
+    sim.inject(method="GET", path=r"/conversations/calls/", status=429, times=1)
+    started = time.monotonic()
+    assert client.get_call(c.id).id == c.id
+    assert time.monotonic() - started >= 0.9
+    statuses = [r.status for r in sim.requests_matching("GET", r"/conversations/calls/")]
+    assert statuses == [429, 200]
