@@ -101,6 +101,7 @@ class Context:
         return f"sqlite:///{self.workdir / f'bot-{self._db}.db'}"
 
     def start_bot(self, sim: GenesysSimulator, name: str, **env: Any) -> BotProcess:
+        env.update(self.args.bot_env_overrides)
         return BotProcess(bot_env(self.sink, sim, self.database_url(), **env), self.workdir, name)
 
     def close(self) -> None:
@@ -317,12 +318,13 @@ def scenario_burst(ctx: Context) -> ScenarioResult:
     if count_429 == 0:
         res.notes.append("No 429s arrived: the bot's client-side limiter paced itself under the simulator's limit.")
     else:
-        res.notes.append(f"429s by kind: {limited}.")
+        at = ", ".join(f"{r.at - t0:.1f}" for r in reqs if r.status == 429)
+        res.notes.append(f"429s by kind: {limited}; at t = {at} s after the first command.")
     res.notes.append(
         f"Simulator and bot both at {a.rate_limit}/min, burst {a.burst}; bot defaults otherwise "
-        f"(TRANSFER_WORKERS=32). Acks ok: {len(ok_acks)}/{n}; results 'Transfer sent' (not yet confirmed): "
-        f"{unconfirmed}. Admitted API requests by kind: {dict(admitted)}; before the last transfer: "
-        f"{dict(before_kinds)}."
+        f"{a.bot_env_overrides or '(TRANSFER_WORKERS=32)'}. Acks ok: {len(ok_acks)}/{n}; "
+        f"results 'Transfer sent' (not yet confirmed): {unconfirmed}. "
+        f"Admitted API requests by kind: {dict(admitted)}; before the last transfer: {dict(before_kinds)}."
     )
     res.data = {"admitted": dict(admitted), "before_last": dict(before_kinds), "minimum": minimum,
                 "last_exec": last_exec, "last_result": last_result, "required": required}
@@ -497,7 +499,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the Markdown table")
     p.add_argument("--json", type=Path, default=None, help="also write raw figures as JSON here")
     p.add_argument("--keep-logs", action="store_true", help="keep the temp dir with bot logs and databases")
+    p.add_argument("--bot-env", action="append", default=[], metavar="NAME=VALUE",
+                   help="extra environment for every bot process (wins over the scenario's), e.g. TRANSFER_WORKERS=128")
     args = p.parse_args(argv)
+    args.bot_env_overrides = {}
+    for item in args.bot_env:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            p.error(f"--bot-env expects NAME=VALUE, got {item!r}")
+        args.bot_env_overrides[key] = value
     for flag in ("commands", "in_flight", "burst_transfers", "memory_transfers", "memory_in_flight",
                  "early_commands", "rate_limit", "burst"):
         if getattr(args, flag) < 1:
