@@ -54,7 +54,7 @@ def _conversation_id(token: str) -> str | None:
         token = link.group(1)
     if is_uuid(token):
         return token.lower()
-    if "://" in token or "/" in token:
+    if re.match(r"^https?://", token):
         found = {m.group(0).lower() for m in _UUID_IN_TEXT.finditer(token)}
         if len(found) == 1:
             return found.pop()
