@@ -187,7 +187,7 @@ def load_settings(
         approver_groups=frozenset(approver_groups),
         no_approval_queues=tuple(_split(r.text("TRANSFER_NO_APPROVAL_QUEUES"))),
         approval_channel=approval_channel,
-        approval_ttl_seconds=int(r.number("TRANSFER_APPROVAL_TTL_SECONDS", 900, low=30, high=7 * 86400)),
+        approval_ttl_seconds=int(r.number("TRANSFER_APPROVAL_TTL_SECONDS", 900, low=1, high=7 * 86400)),
         genesys_connect_timeout=r.number("GENESYS_CONNECT_TIMEOUT", 3.0, low=0.1, high=60, integer=False),
         genesys_read_timeout=r.number("GENESYS_READ_TIMEOUT", 10.0, low=0.1, high=120, integer=False),
         genesys_rate_limit_per_minute=int(r.number("GENESYS_RATE_LIMIT_PER_MINUTE", 300, low=1, high=100000)),
