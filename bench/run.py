@@ -214,7 +214,7 @@ def scenario_round_trips(ctx: Context) -> ScenarioResult:
     ctx.cold_extra_requests = cold["up_to_post"] - warm_value
     spread = "" if len(set(warm_up)) == 1 else f" (min {min(warm_up)})"
     res.rows += [
-        Row(name, "cold: Genesys API requests up to the POST", str(cold["up_to_post"]), "info", "info",
+        Row(name, "cold: API requests up to the POST", str(cold["up_to_post"]), "info", "info",
             cold["up_to_post"]),
         Row(name, "cold: token requests (POST /oauth/token)", str(cold["token"]), "", "info", cold["token"]),
         Row(name, "cold: verification reads after the POST", str(cold["after_post"]), "", "info", cold["after_post"]),
