@@ -117,6 +117,9 @@ class Sweeper:
                 expired = self._service.expire_due()
                 if expired:
                     log.info("expired %d pending approval(s)", len(expired))
+                recovered = self._service.recover_stuck()
+                if recovered:
+                    log.warning("closed %d request(s) abandoned by a stopped bot process", len(recovered))
             except Exception:
                 log.exception("approval sweep failed")
             if self._stop.wait(self._interval):

@@ -243,6 +243,26 @@ class TransferService:
                 endings.append(ending)
         return endings
 
+    def recover_stuck(self, older_than: timedelta = timedelta(minutes=5), limit: int = 100) -> list[Ending]:
+        """Close requests whose bot process died mid-way, so the call can be transferred again.
+
+        `approved` never reached the POST, so nothing was sent; `executing` may have been sent,
+        so it is reported as uncertain and never resent.
+        """
+        endings = []
+        for request in self.store.stuck([S.APPROVED, S.EXECUTING], self.clock() - older_than, limit):
+            sent = request.state is S.EXECUTING
+            problem = _ABANDONED_EXECUTING if sent else _ABANDONED_APPROVED
+            closed = self.store.transition(
+                request.id, [request.state], S.FAILED, actor=SYSTEM, at=self.clock(),
+                outcome="uncertain" if sent else "failed", detail=problem.code, record_actor=False,
+            )
+            if closed is not None:
+                ending = Ending(closed, problem)
+                self._announce(ending)
+                endings.append(ending)
+        return endings
+
     # ---- execution -----------------------------------------------------------------------
 
     def _recheck_and_execute(self, request: TransferRequest, actor: str) -> Ending:
@@ -346,6 +366,17 @@ def _busy(existing: TransferRequest | None) -> Problem:
         "Wait a moment and check the call before trying again.",
     )
 
+
+_ABANDONED_APPROVED = Problem(
+    "abandoned",
+    "The bot stopped before it sent this transfer, so nothing was sent.",
+    "Run /transfer again if the call still needs to move.",
+)
+_ABANDONED_EXECUTING = Problem(
+    "abandoned_uncertain",
+    "The bot stopped while sending this transfer; Genesys may or may not have executed it.",
+    "Check the call in Genesys before trying again; the bot did not resend it.",
+)
 
 _CLICK_REFUSALS = {
     ClickVerdict.NOT_APPROVER: "You can't approve or deny this: only configured transfer approvers can.",

@@ -203,6 +203,22 @@ class SqlRequestStore:
         )
         return [request_from_row(row, self._db.from_db_time) for row in rows]
 
+    def stuck(
+        self, states: Iterable[RequestState], updated_before: datetime, limit: int = 100
+    ) -> list[TransferRequest]:
+        """Requests left in `states` since before `updated_before` (their process died mid-way)."""
+        values = tuple(sorted({RequestState(s).value for s in states}))
+        if not values:
+            return []
+        marks = ", ".join("?" for _ in values)
+        rows = self._db.run(
+            lambda tx: tx.execute(
+                f"{_SELECT} WHERE state IN ({marks}) AND updated_at < ? ORDER BY updated_at, id LIMIT ?",
+                (*values, self._db.to_db_time(updated_before), int(limit)),
+            )
+        )
+        return [request_from_row(row, self._db.from_db_time) for row in rows]
+
     def open_for_conversation(self, conversation_id: str) -> TransferRequest | None:
         rows = self._db.run(
             lambda tx: tx.execute(
