@@ -37,8 +37,9 @@ def main(argv: list[str] | None = None) -> int:
 
     runtime = build_runtime(settings)
     log = logging.getLogger("bot")
-    if runtime.extras.get("demo") is not None:
-        log.info("Genesys simulator demo org (try /transfer <conversation> <queue>):\n%s", runtime.extras["demo"].summary())
+    demo = runtime.extras.get("demo")
+    if demo is not None:
+        log.info("Genesys simulator demo org (try /transfer <conversation> <queue>):\n%s", demo.summary())
 
     if settings.mode == "socket":
         from slack_bolt.adapter.socket_mode import SocketModeHandler
