@@ -293,6 +293,7 @@ def scenario_burst(ctx: Context) -> ScenarioResult:
                         and r.at <= t0 + last_exec]
     before_kinds = Counter(_read_kind(r, post_time) for r in before_last_post)
     ratio = last_exec / minimum if minimum > 0 else float("nan")
+    waits = [results[x.key].at - x.started for x in ok_acks if x.key in results]
     res.rows += [
         Row(name, f"completed ({n} transfers at once)", str(completed), f"= {n}", verdict(completed == n), completed),
         Row(name, "failed", str(failed), "0", verdict(failed == 0), failed),
@@ -314,6 +315,9 @@ def scenario_burst(ctx: Context) -> ScenarioResult:
             verdict(completed == n and last_exec <= WALL_FACTOR_TARGET * minimum), last_exec),
         Row(name, "wall: first command → last Slack result", f"{last_result:.1f} s", f"min {minimum:.1f} s", "info",
             last_result),
+        Row(name, "each user's wait, command → own Slack result: p50 / max",
+            f"{percentile(waits, 50):.1f} s / {max(waits, default=float('nan')):.1f} s", "info", "info",
+            percentile(waits, 50)),
     ]
     if count_429 == 0:
         res.notes.append("No 429s arrived: the bot's client-side limiter paced itself under the simulator's limit.")
