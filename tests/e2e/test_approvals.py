@@ -244,6 +244,24 @@ def test_request_survives_a_restart_and_the_audit_shows_every_step(sim, slack, t
     assert events[-1]["correlation_id"] == transfers(sim)[0].correlation_id
 
 
+def test_expiry_still_happens_after_a_restart(sim, slack, tmp_path):
+    slack.usergroups["S0LEADS"] = []
+    env = bot_env(slack, sim, f"sqlite:///{tmp_path / 'ttl.db'}", **APPROVAL_ENV, TRANSFER_APPROVAL_TTL_SECONDS="1")
+    first = InProcessBot(env, sweep_interval=3600)  # sweeps once at start, then not again before it stops
+    ask(sim, slack, SlackClientSide(slack, "127.0.0.1", first.port))
+    first.stop()
+    time.sleep(1.2)
+    assert updates(slack) == []
+
+    second = InProcessBot(env)
+    try:
+        update = slack.wait_api("chat.update", timeout=10)[0]
+    finally:
+        second.stop()
+    assert "Expired" in json.dumps(update["blocks"])
+    assert transfers(sim) == []
+
+
 @pytest.mark.postgres
 def test_twenty_clicks_across_two_processes_sharing_postgres_transfer_once(sim, slack, isolated_postgres_url, tmp_path):
     slack.usergroups["S0LEADS"] = [GROUP_SUPERVISOR]
