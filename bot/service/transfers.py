@@ -171,14 +171,9 @@ class TransferService:
     # ---- clicks --------------------------------------------------------------------------
 
     def approve(self, request_id: str, clicker: str) -> ClickResult:
-        request, early = self._clickable(request_id)
-        if early:
-            return early
-        verdict = may_decide(
-            clicker=clicker, requester=request.requester_id, clicker_is_approver=self.approvers.is_approver(clicker)
-        )
-        if verdict is not ClickVerdict.ALLOWED:
-            return ClickResult(_click_refusal(verdict))
+        refusal = self._refuse_click(request_id, clicker, self._decider_verdict)
+        if refusal:
+            return refusal
         approved = self.store.transition(request_id, [S.PENDING], S.APPROVED, actor=clicker, at=self.clock())
         if approved is None:
             return self._already(request_id)
@@ -187,24 +182,37 @@ class TransferService:
         return ClickResult(_ending_summary(ending), ending)
 
     def deny(self, request_id: str, clicker: str) -> ClickResult:
-        request, early = self._clickable(request_id)
-        if early:
-            return early
-        verdict = may_decide(
-            clicker=clicker, requester=request.requester_id, clicker_is_approver=self.approvers.is_approver(clicker)
-        )
-        if verdict is not ClickVerdict.ALLOWED:
-            return ClickResult(_click_refusal(verdict))
+        refusal = self._refuse_click(request_id, clicker, self._decider_verdict)
+        if refusal:
+            return refusal
         return self._finish_click(request_id, S.DENIED, clicker, "Denied. The requester has been told.")
 
     def cancel(self, request_id: str, clicker: str) -> ClickResult:
-        request, early = self._clickable(request_id)
-        if early:
-            return early
-        verdict = may_cancel(clicker=clicker, requester=request.requester_id)
+        refusal = self._refuse_click(
+            request_id, clicker, lambda request, who: may_cancel(clicker=who, requester=request.requester_id)
+        )
+        if refusal:
+            return refusal
+        return self._finish_click(request_id, S.CANCELLED, clicker, "Cancelled. Nothing was transferred.")
+
+    def _decider_verdict(self, request: TransferRequest, clicker: str) -> ClickVerdict:
+        return may_decide(
+            clicker=clicker, requester=request.requester_id, clicker_is_approver=self.approvers.is_approver(clicker)
+        )
+
+    def _refuse_click(
+        self, request_id: str, clicker: str, rule: Callable[[TransferRequest, str], ClickVerdict]
+    ) -> ClickResult | None:
+        """None when the click may proceed; otherwise what the clicker is told (nothing changes)."""
+        request = self.store.get(request_id)
+        if request is None:
+            return ClickResult("I can't find that request any more.")
+        if request.state is not S.PENDING:
+            return ClickResult(describe_finished(request), finished=request)
+        verdict = rule(request, clicker)
         if verdict is not ClickVerdict.ALLOWED:
             return ClickResult(_click_refusal(verdict))
-        return self._finish_click(request_id, S.CANCELLED, clicker, "Cancelled. Nothing was transferred.")
+        return None
 
     def _finish_click(self, request_id: str, state: RequestState, clicker: str, message: str) -> ClickResult:
         done = self.store.transition(request_id, [S.PENDING], state, actor=clicker, at=self.clock())
@@ -213,14 +221,6 @@ class TransferService:
         ending = Ending(done)
         self._announce(ending)
         return ClickResult(message, ending)
-
-    def _clickable(self, request_id: str) -> tuple[TransferRequest, ClickResult | None]:
-        request = self.store.get(request_id)
-        if request is None:
-            return None, ClickResult("I can't find that request any more.")  # type: ignore[return-value]
-        if request.state is not S.PENDING:
-            return request, ClickResult(describe_finished(request), finished=request)
-        return request, None
 
     def _already(self, request_id: str) -> ClickResult:
         latest = self.store.get(request_id)
