@@ -43,9 +43,17 @@ def main(argv: list[str] | None = None) -> int:
 
     if settings.mode == "socket":
         from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from slack_sdk import WebClient
 
         log.info("starting in Socket Mode")
-        SocketModeHandler(runtime.bolt_app, settings.slack_app_token).start()
+        # apps.connections.open must go to SLACK_API_URL too (GovSlack), not the SDK's default host.
+        opener = WebClient(base_url=settings.slack_api_url)
+        try:
+            SocketModeHandler(runtime.bolt_app, settings.slack_app_token, web_client=opener).start()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            runtime.close()
         return 0
 
     from bot.slack.server import create_http_server, make_wsgi_app
