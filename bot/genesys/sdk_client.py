@@ -108,11 +108,15 @@ class SdkGenesysClient:
         max_429_wait: float = 20.0,
         pool_size: int = 32,
         acquire_timeout: float = 30.0,
+        background_acquire_timeout: float = 5.0,
     ) -> None:
         _silence_sdk_logging()
         self.max_429_retries = max_429_retries
         self.max_429_wait = max_429_wait
         self.acquire_timeout = acquire_timeout
+        # Confirmation reads give up sooner: under a burst they would only delay the user's
+        # answer, and "accepted, not yet confirmed" is an honest result.
+        self.background_acquire_timeout = background_acquire_timeout
 
         self._stats_lock = threading.Lock()
         self._by_kind: dict[str, int] = dict.fromkeys(KINDS, 0)
@@ -256,7 +260,8 @@ class SdkGenesysClient:
         retries_429 = 0
         waited_429 = 0.0
         while True:
-            if not self._limiter.acquire(priority, timeout=self.acquire_timeout):
+            wait_limit = self.acquire_timeout if priority is Priority.CRITICAL else self.background_acquire_timeout
+            if not self._limiter.acquire(priority, timeout=wait_limit):
                 raise GenesysRateLimited(
                     "Too many Genesys requests are queued in the bot right now; try again shortly.",
                     retry_after=None,
