@@ -35,6 +35,8 @@ class FakeSlack:
         self.usergroups: dict[str, list[str]] = {}
         self.failures: dict[str, str] = {}  # method -> Slack error code
         self.delay = 0.0
+        self.socket_mode_url: str | None = None  # what apps.connections.open hands out (a ws:// URL)
+        self.app_token: str | None = None  # when set, apps.connections.open requires it as the Bearer token
         self._ts = itertools.count(1)
         self._lock = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -103,6 +105,11 @@ class FakeSlack:
             return 200, {"ok": False, "error": "invalid_auth"}
         if method in self.failures:
             return 200, {"ok": False, "error": self.failures[method]}
+        if method == "apps.connections.open":
+            if self.app_token is not None and auth != f"Bearer {self.app_token}":
+                return 200, {"ok": False, "error": "invalid_auth"}
+            if self.socket_mode_url is not None:
+                return 200, {"ok": True, "url": self.socket_mode_url}
         if method == "auth.test":
             return 200, {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "transfer-bot",
                          "team_id": "T0TEST", "user_id": "UBOT0001", "bot_id": "BBOT0001"}
