@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 
 from bot.config import ConfigError, load_dotenv_file, load_settings
 from bot.logs import configure_logging
@@ -42,19 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         log.info("Genesys simulator demo org (try /transfer <conversation> <queue>):\n%s", demo.summary())
 
     if settings.mode == "socket":
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-        from slack_sdk import WebClient
-
-        log.info("starting in Socket Mode")
-        # apps.connections.open must go to SLACK_API_URL too (GovSlack), not the SDK's default host.
-        opener = WebClient(base_url=settings.slack_api_url)
-        try:
-            SocketModeHandler(runtime.bolt_app, settings.slack_app_token, web_client=opener).start()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            runtime.close()
-        return 0
+        return run_socket_mode(runtime, settings, log)
 
     from bot.slack.server import create_http_server, make_wsgi_app
 
@@ -69,6 +58,40 @@ def main(argv: list[str] | None = None) -> int:
     except (KeyboardInterrupt, OSError):
         pass
     finally:
+        runtime.close()
+    return 0
+
+
+def run_socket_mode(runtime, settings, log: logging.Logger) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
+
+    from bot.slack.bolt_app import make_web_client
+
+    # apps.connections.open must go to SLACK_API_URL too (GovSlack), not the SDK's default host.
+    opener = make_web_client("", settings.slack_api_url)
+    handler = SocketModeHandler(runtime.bolt_app, settings.slack_app_token, web_client=opener)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    log.info("starting in Socket Mode")
+    try:
+        handler.connect()
+    except (SlackApiError, OSError) as error:
+        reason = error.response.get("error") if isinstance(error, SlackApiError) else error
+        print(
+            f"Slack refused the Socket Mode connection ({reason}). Check SLACK_APP_TOKEN: it must be an "
+            "app-level token (xapp-) with the connections:write scope, and Socket Mode must be enabled.",
+            file=sys.stderr,
+        )
+        runtime.close()
+        return 2
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        handler.close()
         runtime.close()
     return 0
 

@@ -145,10 +145,15 @@ class Runtime:
     def health(self) -> dict:
         return {"status": "ok", "genesys": self.genesys.status, "mode": self.settings.mode}
 
-    def close(self) -> None:
+    def close(self, drain_seconds: float = 20.0) -> None:
+        """Stop taking work, let transfers already acked finish (bounded), then release resources."""
         if self.sweeper:
             self.sweeper.stop()
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        drain = threading.Thread(target=self.executor.shutdown, kwargs={"wait": True}, daemon=True)
+        drain.start()
+        drain.join(drain_seconds)
+        if drain.is_alive():
+            log.warning("stopping with transfers still running; their requests are recovered on next start")
         self.store.close()
         if self.simulator is not None:
             self.simulator.stop()

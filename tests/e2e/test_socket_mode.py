@@ -141,3 +141,21 @@ def test_help_over_socket_mode_is_answered_in_the_ack(sim, slack, socket_bot):
     time.sleep(0.3)  # nothing runs in the background for help
     assert sim.requests_matching(None, r"/api/v2/") == []
     assert slack.responses(key) == []
+
+
+def test_rejected_app_token_exits_2_with_a_clear_message(sim, slack: FakeSlack, tmp_path):
+    slack.app_token = "xapp-1-A0TEST-1-the-real-one"
+    env = bot_env(slack, sim, f"sqlite:///{tmp_path / 'bad.db'}", SLACK_APP_TOKEN=APP_TOKEN)
+    bot = SocketBotProcess(env, log_path=tmp_path / "bad.log")
+    try:
+        code = bot.proc.wait(60)
+    finally:
+        bot.stop()
+    assert code == 2
+    assert "Slack refused the Socket Mode connection (invalid_auth)" in bot.log()
+    assert "Traceback" not in bot.log()
+
+
+def test_sigterm_stops_socket_mode_cleanly(socket_bot):
+    socket_bot.process.proc.terminate()
+    assert socket_bot.process.proc.wait(30) == 0
