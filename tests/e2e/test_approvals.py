@@ -292,3 +292,19 @@ def test_twenty_clicks_across_two_processes_sharing_postgres_transfer_once(sim, 
     assert len(sim.transfers) == 1
     assert len(updates(slack)) == 1
     assert sum("already approved" in t for t in texts) == 19
+
+
+def test_approval_message_that_cannot_be_posted_is_reported_and_leaves_nothing_open(sim, slack, approvals):
+    slack.failures["chat.postMessage"] = "not_in_channel"
+    sim.add_queue("Billing")
+    call = sim.add_call(scenario="connected", queue=sim.add_queue("Sales"))
+
+    _, key = approvals.command(f"{call.id} Billing", user=REQUESTER)
+
+    text = slack.wait_responses(key)[0]["text"]
+    assert "couldn't post the approval request" in text and "not_in_channel" in text
+    assert "Invite the bot" in text
+    del slack.failures["chat.postMessage"]
+    _, again = approvals.command(f"{call.id} Billing", user=REQUESTER)
+    assert "waiting for a supervisor" in slack.wait_responses(again)[0]["text"]
+    assert transfers(sim) == []
