@@ -257,18 +257,24 @@ class BotProcess:
     (so no developer .env is loaded), with only the environment we give it."""
 
     def __init__(self, env: dict[str, str], workdir: Path, name: str) -> None:
-        self.port = free_port()
-        full_env = {k: v for k, v in os.environ.items()
-                    if not k.startswith(("SLACK_", "GENESYS_", "TRANSFER_", "DATABASE_", "HTTP_", "QUEUE_"))}
-        full_env.update(env)
-        full_env["PORT"] = str(self.port)
-        full_env["PYTHONUNBUFFERED"] = "1"
+        self._env = {k: v for k, v in os.environ.items()
+                     if not k.startswith(("SLACK_", "GENESYS_", "TRANSFER_", "DATABASE_", "HTTP_", "QUEUE_"))}
+        self._env.update(env)
+        self._env["PYTHONUNBUFFERED"] = "1"
+        self._workdir = workdir
         workdir.mkdir(parents=True, exist_ok=True)
         self.log_path = workdir / f"{name}.log"
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self._relaunched = False
+        self._launch()
+
+    def _launch(self) -> None:
+        # free_port() can race with another process taking the port; wait_healthy() relaunches once.
+        self.port = free_port()
+        self._env["PORT"] = str(self.port)
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "app.py"), "--http"], cwd=str(workdir), env=full_env,
+            [sys.executable, str(ROOT / "app.py"), "--http"], cwd=str(self._workdir), env=self._env,
             stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
 
@@ -290,6 +296,11 @@ class BotProcess:
         """Seconds from process start to the first `GET /healthz` = 200."""
         deadline = self.started + timeout
         while time.monotonic() < deadline:
+            if self.proc.poll() is not None and not self._relaunched and "in use" in self.log_tail(4000).lower():
+                self._relaunched = True
+                self._launch()
+                deadline = self.started + timeout
+                continue
             self._check_alive()
             try:
                 status, _ = get_health(self.port, timeout=1.0)
