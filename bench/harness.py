@@ -352,6 +352,22 @@ def _status_kb(pid: int, field_name: str) -> int:
     raise RuntimeError(f"{field_name} not found for pid {pid}")
 
 
+def quiet_disconnects(sim: Any) -> None:
+    """Don't print a traceback when the bot (killed at the end of a scenario) drops a keep-alive
+    connection to the simulator; any other handler error is still printed."""
+    server = getattr(sim, "_server", None)
+    if server is None:
+        return
+    default = server.handle_error
+
+    def handle_error(request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        default(request, client_address)
+
+    server.handle_error = handle_error
+
+
 # ---------------------------------------------------------------------------------------------
 # Small statistics
 

@@ -40,6 +40,7 @@ from bench.harness import (
     SlackSink,
     bot_env,
     percentile,
+    quiet_disconnects,
     send_commands,
 )
 from bot.simulator import GenesysSimulator, RecordedRequest
@@ -100,6 +101,11 @@ class Context:
         self._db += 1
         return f"sqlite:///{self.workdir / f'bot-{self._db}.db'}"
 
+    def simulator(self, **kw: Any) -> GenesysSimulator:
+        sim = GenesysSimulator(**kw).start()
+        quiet_disconnects(sim)
+        return sim
+
     def start_bot(self, sim: GenesysSimulator, name: str, **env: Any) -> BotProcess:
         env.update(self.args.bot_env_overrides)
         return BotProcess(bot_env(self.sink, sim, self.database_url(), **env), self.workdir, name)
@@ -130,7 +136,7 @@ def scenario_ack(ctx: Context) -> ScenarioResult:
     a = ctx.args
     res = ScenarioResult("1. Ack under slow Genesys")
     name = res.name
-    with GenesysSimulator(rate_limit_per_minute=a.rate_limit, burst=a.burst, latency=a.latency) as sim:
+    with ctx.simulator(rate_limit_per_minute=a.rate_limit, burst=a.burst, latency=a.latency) as sim:
         sim.add_queue("Billing")
         calls = live_calls(sim, a.commands)
         bot = ctx.start_bot(sim, "s1-ack", GENESYS_RATE_LIMIT_PER_MINUTE=a.rate_limit, GENESYS_RATE_BURST=a.burst)
@@ -187,7 +193,7 @@ def scenario_round_trips(ctx: Context) -> ScenarioResult:
     a = ctx.args
     res = ScenarioResult("2. Round trips per transfer")
     name = res.name
-    with GenesysSimulator(rate_limit_per_minute=a.rate_limit, burst=a.burst) as sim:
+    with ctx.simulator(rate_limit_per_minute=a.rate_limit, burst=a.burst) as sim:
         sim.add_queue("Billing")
         calls = live_calls(sim, 1 + a.warm_transfers)
         bot = ctx.start_bot(sim, "s2-round-trips", GENESYS_RATE_LIMIT_PER_MINUTE=a.rate_limit,
@@ -259,7 +265,7 @@ def scenario_burst(ctx: Context) -> ScenarioResult:
     cold_extras = ctx.cold_extra_requests if ctx.cold_extra_requests is not None else 1
     required = 2 * n + cold_extras
     minimum = max(0.0, (required - a.burst) / rate_per_s)
-    with GenesysSimulator(rate_limit_per_minute=a.rate_limit, burst=a.burst) as sim:
+    with ctx.simulator(rate_limit_per_minute=a.rate_limit, burst=a.burst) as sim:
         sim.add_queue("Billing")
         calls = live_calls(sim, n)
         bot = ctx.start_bot(sim, "s3-burst", GENESYS_RATE_LIMIT_PER_MINUTE=a.rate_limit, GENESYS_RATE_BURST=a.burst)
@@ -365,7 +371,7 @@ def scenario_memory(ctx: Context) -> ScenarioResult:
     name = res.name
     n = a.memory_transfers
     base_time, base_rss = import_baseline()
-    with GenesysSimulator(rate_limit_per_minute=None) as sim:
+    with ctx.simulator(rate_limit_per_minute=None) as sim:
         sim.add_queue("Billing")
         early_calls = live_calls(sim, a.early_commands, from_queue="Early")
         calls = live_calls(sim, 2 * n)
