@@ -33,6 +33,7 @@ class PriorityRateLimiter:
         rate_per_minute: float = 300,
         burst: int = 10,
         *,
+        margin_seconds: float = 0.05,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if rate_per_minute <= 0:
@@ -44,6 +45,10 @@ class PriorityRateLimiter:
         self._clock = clock
         self._cond = threading.Condition(threading.Lock())
         self._tokens = float(burst)
+        # Grant a token only when a little more than one has accrued. Genesys' bucket starts when
+        # our first request *arrives*, ours when it is *sent*; without this head-room a burst that
+        # paces exactly at the limit earns a 429 (and a whole Retry-After second) now and then.
+        self._need = min(self._capacity, 1.0 + self._rate * max(0.0, margin_seconds))
         self._stamp = clock()  # tokens were exact at this instant
         self._paused_until = 0.0
         self._waiters: list[tuple[int, int]] = []  # heap of (priority, ticket)
@@ -62,9 +67,9 @@ class PriorityRateLimiter:
     def _seconds_until_token(self, now: float) -> float:
         if now < self._paused_until:
             base = self._paused_until
-            missing = max(0.0, 1.0 - self._tokens)
+            missing = max(0.0, self._need - self._tokens)
             return (base - now) + missing / self._rate
-        missing = 1.0 - self._tokens
+        missing = self._need - self._tokens
         return 0.0 if missing <= 0 else missing / self._rate
 
     # -- public API ---------------------------------------------------------------------------
@@ -78,7 +83,7 @@ class PriorityRateLimiter:
         with self._cond:
             now = self._clock()
             self._refill(now)
-            if not self._waiters and now >= self._paused_until and self._tokens >= 1.0:
+            if not self._waiters and now >= self._paused_until and self._tokens >= self._need:
                 self._tokens -= 1.0
                 return True
 

@@ -34,13 +34,39 @@ class QueueDirectory:
         self._by_name: dict[str, tuple[float, Queue]] = {}
         self._names_by_id: dict[str, tuple[float, str]] = {}
         self._lock = threading.Lock()
+        self._in_flight: dict[str, threading.Event] = {}
 
     def resolve(self, typed_name: str) -> Queue:
-        """Return the one queue called `typed_name`, or raise a Problem with suggestions."""
+        """Return the one queue called `typed_name`, or raise a Problem with suggestions.
+
+        Concurrent misses for the same name share one lookup: at shift change a burst of
+        transfers to one queue must not spend the Genesys rate limit on identical queries.
+        """
         key = normalize_queue_name(typed_name)
         cached = self._cached(self._by_name, key)
         if cached is not None:
             return cached
+        with self._lock:
+            gate = self._in_flight.get(key)
+            leader = gate is None
+            if leader:
+                gate = self._in_flight[key] = threading.Event()
+        if not leader:
+            gate.wait(60)
+            cached = self._cached(self._by_name, key)
+            if cached is not None:
+                return cached
+            # The leader failed (not found, ambiguous, Genesys error): look it up ourselves so
+            # each user gets their own, current answer.
+            return self._lookup(typed_name, key)
+        try:
+            return self._lookup(typed_name, key)
+        finally:
+            with self._lock:
+                del self._in_flight[key]
+            gate.set()
+
+    def _lookup(self, typed_name: str, key: str) -> Queue:
         try:
             matches = self._exact(self._genesys.find_queues(" ".join(typed_name.split())), key)
             if not matches:

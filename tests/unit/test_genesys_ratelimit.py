@@ -89,7 +89,7 @@ def test_rate_is_respected_across_threads() -> None:
 
 
 def test_fast_path_when_tokens_available() -> None:
-    limiter = PriorityRateLimiter(rate_per_minute=60, burst=200)
+    limiter = PriorityRateLimiter(rate_per_minute=60, burst=200, margin_seconds=0)
     started = time.monotonic()
     for _ in range(200):
         assert limiter.acquire(Priority.BACKGROUND, timeout=0)
@@ -136,3 +136,18 @@ def test_pause_longer_than_timeout_fails_fast() -> None:
     started = time.monotonic()
     assert not limiter.acquire(Priority.CRITICAL, timeout=0.1)
     assert time.monotonic() - started < 2.0
+
+
+def test_margin_keeps_a_little_head_room_without_changing_the_rate() -> None:
+    clock = FakeClock()
+    limiter = PriorityRateLimiter(rate_per_minute=60, burst=3, margin_seconds=0.5, clock=clock)
+    granted = sum(limiter.acquire(Priority.CRITICAL, timeout=0) for _ in range(3))
+    assert granted == 2  # the third waits until 1.5 tokens have accrued, not 1
+    clock.advance(0.49)
+    assert not limiter.acquire(Priority.CRITICAL, timeout=0)
+    clock.advance(0.02)
+    assert limiter.acquire(Priority.CRITICAL, timeout=0)
+    clock.advance(0.97)
+    assert not limiter.acquire(Priority.CRITICAL, timeout=0)
+    clock.advance(0.04)
+    assert limiter.acquire(Priority.CRITICAL, timeout=0)  # steady state: still one per second
