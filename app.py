@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.slack.server import create_http_server, make_wsgi_app
 
     server = create_http_server(
-        make_wsgi_app(runtime.bolt_app, runtime.health), host="0.0.0.0", port=settings.port,
+        make_wsgi_app(runtime.bolt_app, runtime.health), host=settings.host, port=settings.port,
         threads=settings.http_threads,
     )
     signal.signal(signal.SIGTERM, lambda *_: server.close())

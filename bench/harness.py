@@ -272,6 +272,7 @@ class BotProcess:
         # free_port() can race with another process taking the port; wait_healthy() relaunches once.
         self.port = free_port()
         self._env["PORT"] = str(self.port)
+        self._env["HOST"] = "127.0.0.1"
         self.started = time.monotonic()
         self.proc = subprocess.Popen(
             [sys.executable, str(ROOT / "app.py"), "--http"], cwd=str(self._workdir), env=self._env,

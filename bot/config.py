@@ -39,6 +39,7 @@ class Settings:
     database_url: str
     port: int
     log_level: str
+    host: str = "0.0.0.0"
     approver_users: frozenset[str] = field(default_factory=frozenset)
     approver_groups: frozenset[str] = field(default_factory=frozenset)
     no_approval_queues: tuple[str, ...] = ()
@@ -182,6 +183,7 @@ def load_settings(
         genesys_client_secret=client_secret,
         database_url=database_url,
         port=int(r.number("PORT", 3000, low=1, high=65535)),
+        host=r.text("HOST", "0.0.0.0"),
         log_level=log_level,
         approver_users=frozenset(approver_users),
         approver_groups=frozenset(approver_groups),

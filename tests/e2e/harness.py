@@ -145,6 +145,7 @@ class BotProcess:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GENESYS_", "TRANSFER_"))}
         full_env.update(env)
         full_env["PORT"] = str(port)
+        full_env["HOST"] = "127.0.0.1"
         full_env["PYTHONUNBUFFERED"] = "1"
         self.port = port
         self.log_path = log_path
