@@ -8,8 +8,6 @@ clock the in-process Genesys simulator uses for its request log.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import http.client
 import json
 import math
@@ -27,6 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
+
+from slack_sdk.signature import SignatureVerifier
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -176,8 +176,7 @@ def slash_body(sink: SlackSink, text: str, key: str, user: str = "U0AGENT01") ->
 
 
 def sign(body: str, timestamp: str, secret: str = SIGNING_SECRET) -> str:
-    base = f"v0:{timestamp}:{body}".encode()
-    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
 
 
 def post_command(port: int, body: str, key: str, timeout: float = 30.0) -> Ack:
