@@ -35,6 +35,7 @@ from PureCloudPlatformClientV2.logger import LogLevel
 from PureCloudPlatformClientV2.rest import ApiException
 
 from bot.domain.model import Call, Participant, Queue, RecentTransfer
+from bot.domain.parsing import is_uuid
 from bot.genesys.errors import (
     GenesysAuthError,
     GenesysBadRequest,
@@ -193,6 +194,10 @@ class SdkGenesysClient:
         return _to_queue(queue)
 
     def replace_with_queue(self, conversation_id: str, participant_id: str, queue_id: str) -> str | None:
+        # The SDK quotes path parameters with safe='/', so only strict UUIDs may reach the path.
+        for what, value in (("conversation", conversation_id), ("participant", participant_id), ("queue", queue_id)):
+            if not is_uuid(value):
+                raise GenesysBadRequest(f"refusing to send a transfer with an invalid {what} id {value!r}")
         body = TransferToQueueRequest()  # SDK models take no constructor kwargs
         body.queue_id = queue_id
         # transfer_type left unset: the server default is Unattended (a blind transfer), and an

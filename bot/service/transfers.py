@@ -300,6 +300,7 @@ class TransferService:
             )
         except GenesysError as error:
             problem = from_genesys(error, during="sending the transfer")
+            log.warning("transfer %s of conversation %s failed: %s", request.id, request.conversation_id, error)
             failed = self.store.transition(
                 request.id, [S.EXECUTING], S.FAILED, actor=SYSTEM, at=self.clock(),
                 outcome="uncertain" if error.maybe_executed else "failed",
@@ -307,6 +308,10 @@ class TransferService:
             )
             return Ending(failed or started, problem)
         status = self._confirm(request, sent_at)
+        log.info(
+            "transfer %s: conversation %s to queue %s accepted by Genesys (%s), correlation id %s",
+            request.id, request.conversation_id, request.queue_id, status.value, correlation_id,
+        )
         final_state = S.FAILED if status is TransferStatus.FAILED else S.SUCCEEDED
         final = self.store.transition(
             request.id, [S.EXECUTING], final_state, actor=SYSTEM, at=self.clock(), outcome=status.value,
