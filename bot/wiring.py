@@ -215,7 +215,6 @@ def build_runtime(
         approvers=approvers or _NoApprovers(),
         notifier=notifier,
         approval_ttl_seconds=settings.approval_ttl_seconds,
-        approval_channel=settings.approval_channel,
     )
     runtime = Runtime(
         settings=settings, store=store, genesys=genesys, service=service, executor=executor,

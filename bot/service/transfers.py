@@ -78,7 +78,6 @@ class TransferService:
         approvers: ApproverDirectory,
         notifier: Notifier | None,
         approval_ttl_seconds: int = 900,
-        approval_channel: str | None = None,
         verify: VerifySettings | None = None,
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], None] = time.sleep,
@@ -90,7 +89,6 @@ class TransferService:
         self.approvers = approvers
         self.notifier = notifier
         self.approval_ttl = timedelta(seconds=approval_ttl_seconds)
-        self.approval_channel = approval_channel
         self.verify_settings = verify or VerifySettings()
         self.clock = clock
         self.sleep = sleep
@@ -164,9 +162,6 @@ class TransferService:
         self.store.set_message(request.id, channel, ts)
         stored = self.store.get(request.id)
         return Ending(stored or request)
-
-    def approval_channel_for(self, request: TransferRequest) -> str | None:
-        return self.approval_channel or request.channel_id
 
     # ---- clicks --------------------------------------------------------------------------
 
