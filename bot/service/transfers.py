@@ -19,6 +19,7 @@ from bot.domain.rules import (
     NotTransferable,
     TransferStatus,
     assess_call,
+    current_queue_id,
     snapshot,
     still_same_call,
     transfer_status,
@@ -114,10 +115,9 @@ class TransferService:
             queue_name=queue.name,
         )
         now = self.clock()
-        snap = snapshot(call, verdict.agent)
-        if needs_approval:
-            current = self.queues.name_of(snap.current_queue_id)
-            snap = snapshot(call, verdict.agent, current)
+        # Supervisors see the call's current queue by name; a direct transfer skips that lookup.
+        current = self.queues.name_of(current_queue_id(call, verdict.agent)) if needs_approval else None
+        snap = snapshot(call, verdict.agent, current)
         request = TransferRequest(
             id=uuid.uuid4().hex,
             conversation_id=conversation_id,

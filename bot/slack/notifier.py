@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.domain.model import TransferRequest
 from bot.service.ports import Ending
@@ -26,7 +27,10 @@ class SlackNotifier:
         channel = self._approval_channel or request.channel_id
         if not channel:
             raise RuntimeError("no approval channel: set TRANSFER_APPROVAL_CHANNEL")
-        response = self._client.chat_postMessage(channel=channel, **blocks.approval_request(request))
+        try:
+            response = self._client.chat_postMessage(channel=channel, **blocks.approval_request(request))
+        except SlackApiError as error:
+            raise RuntimeError(f"Slack answered {error.response.get('error')} for channel {channel}") from error
         return response["channel"], response["ts"]
 
     def request_ended(self, ending: Ending) -> None:
