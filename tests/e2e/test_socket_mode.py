@@ -144,7 +144,7 @@ def test_help_over_socket_mode_is_answered_in_the_ack(sim, slack, socket_bot):
 
 
 def test_rejected_app_token_exits_2_with_a_clear_message(sim, slack: FakeSlack, tmp_path):
-    slack.app_token = "xapp-1-A0TEST-1-the-real-one"
+    slack.app_token = "xapp-1-A0TEST-1-other-fake"
     env = bot_env(slack, sim, f"sqlite:///{tmp_path / 'bad.db'}", SLACK_APP_TOKEN=APP_TOKEN)
     bot = SocketBotProcess(env, log_path=tmp_path / "bad.log")
     try:

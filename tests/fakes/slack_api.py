@@ -17,6 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from tests.fakes.waiting import wait_on
+
 BOT_TOKEN = "xoxb-test-0000000000-fake"
 
 
@@ -74,16 +76,9 @@ class FakeSlack:
             return [r.payload for r in self.received if r.kind == "response_url" and r.name == key]
 
     def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while True:
-                value = predicate()
-                if value:
-                    return value
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(f"condition not met within {timeout}s; received: {self.summary()}")
-                self._lock.wait(min(remaining, 0.05))
+        return wait_on(
+            self._lock, predicate, timeout, lambda: f"condition not met within {timeout}s; received: {self.summary()}"
+        )
 
     def wait_responses(self, key: str, count: int = 1, timeout: float = 10.0) -> list[dict]:
         return self.wait_for(lambda: len(self.responses(key)) >= count and self.responses(key), timeout)

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.fakes.waiting import wait_on
+
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 MAX_HANDSHAKE = 16 * 1024
@@ -300,19 +302,13 @@ class FakeSocketMode:
             self._cond.notify_all()
 
     def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                value = predicate()
-                if value:
-                    return value
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(
-                        f"{what} not met within {timeout}s; connections={len(self.connections)} "
-                        f"messages={json.dumps(self.messages)[:1000]}"
-                    )
-                self._cond.wait(min(remaining, 0.05))
+        return wait_on(
+            self._cond,
+            predicate,
+            timeout,
+            lambda: f"{what} not met within {timeout}s; connections={len(self.connections)} "
+            f"messages={json.dumps(self.messages)[:1000]}",
+        )
 
     def wait_connected(self, timeout: float = 20.0, *, alive: Callable[[], bool] | None = None) -> Connection:
         """An open connection whose client has pinged: it accepted our handshake (the SDK validates
