@@ -1,0 +1,1 @@
+"""Operating the bot: metrics, health and readiness, served in both Slack modes."""
