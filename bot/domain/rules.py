@@ -182,9 +182,12 @@ def _new_leg_present(conversation: Conversation, target: Target, replaced_id: st
             return True
         if target.kind is TargetKind.AGENT and p.purpose in AGENT_PURPOSES and p.user_id == target.id:
             return True
-        if target.kind is TargetKind.NUMBER and p.purpose in CUSTOMER_PURPOSES | {"external"}:
-            if (p.address or "").removeprefix("tel:") == target.id:
-                return True
+        if (
+            target.kind is TargetKind.NUMBER
+            and p.purpose in CUSTOMER_PURPOSES
+            and (p.address or "").removeprefix("tel:") == target.id
+        ):
+            return True
     return False
 
 

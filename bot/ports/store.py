@@ -87,11 +87,15 @@ class RequestStore(Protocol):
     # ---- work for the sweeper ------------------------------------------------------------
     def due_for_expiry(self, now: datetime, limit: int = 100) -> list[TransferRequest]: ...
 
-    def claim_abandoned(self, owner: str, now: datetime, lease_until: datetime, limit: int = 50) -> list[TransferRequest]:
+    def claim_abandoned(
+        self, owner: str, now: datetime, lease_until: datetime, limit: int = 50
+    ) -> list[TransferRequest]:
         """Take over requests in WORK_STATES whose lease ran out (their process died or left)."""
         ...
 
-    def claim_due_checks(self, owner: str, now: datetime, lease_until: datetime, limit: int = 50) -> list[TransferRequest]:
+    def claim_due_checks(
+        self, owner: str, now: datetime, lease_until: datetime, limit: int = 50
+    ) -> list[TransferRequest]:
         """Take ACCEPTED requests whose next_check_at has come and whose lease is free."""
         ...
 
