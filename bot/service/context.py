@@ -6,6 +6,7 @@ in the metrics and announced to the chat side, in the same order, everywhere.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
@@ -16,7 +17,7 @@ from typing import Any
 
 from bot.domain.parsing import AGENT_EMAIL, AGENT_SLACK, NUMBER
 from bot.domain.policy import Policy
-from bot.domain.request import RequestState, TransferRequest
+from bot.domain.request import WORK_STATES, RequestState, TransferRequest
 from bot.ops.metrics import count_ending
 from bot.ports.chat import Notifier, People
 from bot.ports.clock import Clock, SystemClock
@@ -117,6 +118,11 @@ class Context:
                 self.sleep(min(0.2 * 2**attempt, 3.0))
         if moved is None:
             return None
+        if new_state not in WORK_STATES:
+            # Waiting (pending), confirming (accepted) and final requests are nobody's lease:
+            # confirmations are picked up by whichever replica is free.
+            with contextlib.suppress(StoreUnavailable):
+                self.store.release(moved.id, self.instance_id)
         if new_state.is_final:
             count_ending(kind_of(moved), _OUTCOME[new_state])
         self.announce(moved)

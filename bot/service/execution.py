@@ -68,6 +68,7 @@ class Execution:
             reason="accepted (202)", must_record=True,
         )
 
+
     def check(self, request: TransferRequest) -> TransferRequest | None:
         """One confirmation read for an accepted transfer; reschedules itself when still pending."""
         ctx = self.ctx
