@@ -72,6 +72,16 @@ class TransferService:
             return ClickResult(ClickOutcome.PICKED, processed or result.request)
         return result
 
+    def undeliverable(self, request_id: str, reason: str) -> TransferRequest | None:
+        """The approval message can't be posted: withdraw the request rather than leave it unseen."""
+        from bot.domain.problems import Code, Problem
+
+        request = self.ctx.store.get(request_id)
+        if request is None:
+            return None
+        problem = Problem(Code.APPROVAL_POST_FAILED, {"error": reason[:100]})
+        return self.ctx.move(request, [S.PENDING], S.CANCELLED, changes={"problem": problem}, reason=problem.code.value)
+
     # ---- background duties (the sweeper calls these) --------------------------------------------
 
     def expire_due(self) -> list[TransferRequest]:

@@ -1,4 +1,9 @@
-"""Build the Bolt App: real signature checks, our listeners, and a Web API client we can point anywhere."""
+"""Build the Bolt App: our listeners, and a Web API client we can point anywhere.
+
+Signatures are verified before Bolt (bot/slack/http_guard.py, which also accepts the previous
+signing secret during a rotation and keeps request bodies out of the log), so Bolt's own
+verification is off. Socket Mode payloads are not signed; the WebSocket is authenticated.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +12,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
+from bot.slack.deps import SlackDeps
 from bot.slack.listeners import register_listeners
-from bot.slack.listeners.context import ListenerContext
 
 
-def make_web_client(token: str, base_url: str) -> WebClient:
-    """slack_sdk retries only connection errors by default; also honour Slack's 429 Retry-After."""
-    return WebClient(
-        token=token,
-        base_url=base_url,
-        timeout=10,
-        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1), RateLimitErrorRetryHandler(max_retry_count=2)],
-    )
+def make_web_client(token: str, base_url: str, *, timeout: int = 5) -> WebClient:
+    """No retry handlers: delivery.py decides what may be repeated (a lost post is looked up first)."""
+    return WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
 
 
 class _DropClientTokenWarning(logging.Filter):
@@ -30,17 +29,18 @@ class _DropClientTokenWarning(logging.Filter):
         return "`token` will be unused" not in record.getMessage()
 
 
-def build_bolt_app(*, client: WebClient, signing_secret: str, ctx: ListenerContext) -> App:
-    # Listeners only parse and ack; slow work goes to ctx.executor, so Bolt's pool stays free.
+def build_bolt_app(*, client: WebClient, deps: SlackDeps) -> App:
+    # Listeners only parse and ack; slow work goes to deps.run_later, so Bolt's pool stays free.
     # It is still larger than Bolt's default of 5 so that a burst of acks never queues.
     bolt_logger = logging.getLogger("bot.slack.bolt")
     bolt_logger.addFilter(_DropClientTokenWarning())
     app = App(
         client=client,
-        signing_secret=signing_secret or "socket-mode-does-not-sign",
+        signing_secret="verified-before-bolt",
+        request_verification_enabled=False,
         token_verification_enabled=False,
         listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="bolt-listener"),
         logger=bolt_logger,
     )
-    register_listeners(app, ctx)
+    register_listeners(app, deps)
     return app

@@ -1,0 +1,23 @@
+"""Settings: environment variables and the optional approval rules file, checked all at once."""
+
+from bot.config.settings import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_SLACK_API_URL,
+    SIMULATED_DATABASE_URL,
+    ConfigError,
+    Settings,
+    load_dotenv_file,
+    load_settings,
+    print_problems,
+)
+
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "DEFAULT_SLACK_API_URL",
+    "SIMULATED_DATABASE_URL",
+    "ConfigError",
+    "Settings",
+    "load_dotenv_file",
+    "load_settings",
+    "print_problems",
+]

@@ -1,0 +1,50 @@
+"""Liveness and readiness, for load balancers and Kubernetes probes.
+
+/healthz: the process serves (liveness: restart it only if this fails).
+/readyz: it can do its job right now (readiness: send it traffic only if this passes):
+the database answers, the Genesys client is loaded and has (or can get) a token, and Slack's
+auth.test has succeeded once. Each failing check is named with its reason; no secret is shown.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Check:
+    name: str
+    run: Callable[[], str | None]
+    """Returns None when fine, else the reason (safe to show)."""
+    cache_seconds: float = 5.0
+    _at: float = field(default=-1e9)
+    _result: str | None = field(default="not checked yet")
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def result(self) -> str | None:
+        with self._lock:
+            if time.monotonic() - self._at < self.cache_seconds:
+                return self._result
+        try:
+            outcome = self.run()
+        except Exception as error:  # a check that blows up is a failing check, with a safe reason
+            outcome = f"{type(error).__name__}: {str(error)[:200]}"
+        with self._lock:
+            self._at, self._result = time.monotonic(), outcome
+        return outcome
+
+
+class Readiness:
+    def __init__(self, checks: list[Check]) -> None:
+        self.checks = checks
+
+    def report(self) -> tuple[bool, dict]:
+        results = {c.name: c.result() for c in self.checks}
+        ok = all(r is None for r in results.values())
+        return ok, {
+            "status": "ready" if ok else "not ready",
+            "checks": {name: ("ok" if r is None else {"failing": r}) for name, r in results.items()},
+        }

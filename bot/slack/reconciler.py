@@ -1,0 +1,289 @@
+"""Keep each request's Slack messages in step with its state: the service's Notifier.
+
+The service only says "request X changed". This brings Slack up to date from what the
+database says now, so nothing here can report an outcome the database doesn't hold: a lost
+update is redone by the next sweep, and a replica that restarts carries on where another left.
+Per request, the Slack side keeps what it has already done (flags) and the last version it
+synced, under a short lease, so two replicas never post the same message twice.
+
+What each request gets:
+- needing approval: one approval message (posted when pending, then edited in place through
+  every later state), a private notice to the requester with Cancel, and one thread reply to
+  the requester when it ends;
+- direct: one result message in the channel once the transfer is sent (edited in place until
+  Genesys settles it), a thread reply to the requester if it fails after acceptance, and a
+  private notice when it was refused before anything was sent;
+- break glass: one notice in the approval channel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from bot.domain.problems import Code
+from bot.domain.request import RequestState, TransferRequest
+from bot.ports.store import RequestStore, StoreUnavailable
+from bot.slack.delivery import Ambiguous, NotDelivered, SlackDelivery
+from bot.slack.origin import MessageRef, decode_message_ref, decode_origin
+from bot.slack.render import approval_message, break_glass_notice, requester_notice, result_message, thread_reply
+
+log = logging.getLogger(__name__)
+S = RequestState
+SENT_STATES = frozenset({S.EXECUTING, S.ACCEPTED, S.SUCCEEDED, S.FAILED, S.UNCERTAIN})
+TELL_IN_THREAD = frozenset({S.FAILED, S.UNCERTAIN})
+SYNC_LEASE = timedelta(seconds=30)
+MAX_ATTEMPTS = 8
+
+
+class SyncState(Protocol):
+    synced_version: int
+    flags: dict
+    attempts: int
+
+
+class SlackStateStore(Protocol):
+    def claim_sync(self, request_id: str, owner: str, now: datetime, lease_until: datetime) -> SyncState | None: ...
+    def save_sync(self, request_id: str, owner: str, synced_version: int, flags: dict, attempts: int = 0) -> None: ...
+    def release_sync(self, request_id: str, owner: str) -> None: ...
+    def unsynced(self, now: datetime, limit: int, max_age_seconds: float) -> list[str]: ...
+    def take_response_url(self, request_id: str, now: datetime) -> str | None: ...
+
+
+class Reconciler:
+    def __init__(
+        self,
+        *,
+        store: RequestStore,
+        state: SlackStateStore,
+        delivery: SlackDelivery,
+        approval_channel: str | None,
+        owner: str,
+        now: Callable[[], datetime],
+        on_change: Callable[[TransferRequest], None] = lambda r: None,
+        undeliverable: Callable[[str, str], None] = lambda request_id, reason: None,
+        workers: int = 4,
+    ) -> None:
+        self.store = store
+        self.state = state
+        self.delivery = delivery
+        self.approval_channel = approval_channel
+        self.owner = owner
+        self.now = now
+        self.on_change = on_change
+        self.undeliverable = undeliverable
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="slack-sync")
+        self._lock = threading.Lock()
+        self._queued: set[str] = set()
+        self._dirty: set[str] = set()
+
+    # ---- Notifier --------------------------------------------------------------------------------
+
+    def changed(self, request: TransferRequest) -> None:
+        self.kick(request.id)
+        try:
+            self.on_change(request)
+        except Exception:
+            log.exception("home refresh for request %s failed", request.id)
+
+    def kick(self, request_id: str) -> None:
+        with self._lock:
+            if request_id in self._queued:
+                self._dirty.add(request_id)
+                return
+            self._queued.add(request_id)
+        self._pool.submit(self._run, request_id)
+
+    def sweep(self) -> int:
+        """Pick up anything not yet synced (a crash, a lost kick, another replica's leftovers)."""
+        try:
+            ids = self.state.unsynced(self.now(), 100, 86400)
+        except StoreUnavailable as error:
+            log.warning("slack sync sweep skipped: %s", error)
+            return 0
+        for request_id in ids:
+            self.kick(request_id)
+        return len(ids)
+
+    def close(self, timeout: float = 5.0) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _run(self, request_id: str) -> None:
+        try:
+            while True:
+                self.sync(request_id)
+                with self._lock:
+                    if request_id not in self._dirty:
+                        self._queued.discard(request_id)
+                        return
+                    self._dirty.discard(request_id)
+        except Exception:
+            log.exception("slack sync of request %s failed", request_id)
+            with self._lock:
+                self._queued.discard(request_id)
+                self._dirty.discard(request_id)
+
+    # ---- one sync ------------------------------------------------------------------------------
+
+    def sync(self, request_id: str) -> bool:
+        """Bring Slack up to date with the request; True when it is in step."""
+        now = self.now()
+        claimed = self.state.claim_sync(request_id, self.owner, now, now + SYNC_LEASE)
+        if claimed is None:
+            return False  # another replica is on it; the sweep retries if needed
+        flags, attempts = dict(claimed.flags or {}), claimed.attempts
+        request = None
+        try:
+            for _ in range(5):  # the request may move again while we post
+                request = self.store.get(request_id)
+                if request is None or (request.version <= claimed.synced_version and not flags.get("retry")):
+                    break
+                flags.pop("retry", None)
+                self._apply(request, flags)
+                latest = self.store.get(request_id)
+                if latest is None or latest.version == request.version:
+                    break
+        except (NotDelivered, Ambiguous) as error:
+            attempts += 1
+            log.warning("slack sync of request %s failed (attempt %d): %s", request_id, attempts, error)
+            if attempts < MAX_ATTEMPTS:
+                flags["retry"] = True
+                self.state.save_sync(request_id, self.owner, claimed.synced_version, flags, attempts)
+                return False
+            log.error("giving up on slack updates for request %s after %d attempts", request_id, attempts)
+        version = request.version if request is not None else claimed.synced_version
+        self.state.save_sync(request_id, self.owner, version, flags, 0)
+        return True
+
+    def _apply(self, request: TransferRequest, flags: dict[str, Any]) -> None:
+        if request.state is S.RECEIVED:
+            return
+        if request.break_glass and not flags.get("break_glass"):
+            self._break_glass(request)
+            flags["break_glass"] = True
+        if request.needs_approval and request.state is not S.REFUSED:
+            self._approval_flow(request, flags)
+        else:
+            self._direct_flow(request, flags)
+
+    # ---- approval flow -------------------------------------------------------------------------
+
+    def _approval_flow(self, request: TransferRequest, flags: dict[str, Any]) -> None:
+        ref = decode_message_ref(request.message_ref)
+        if ref is None and request.state is not S.PENDING:
+            # It ended before any approval message existed (e.g. it couldn't be posted).
+            if not flags.get("notice_final"):
+                self._tell_requester(request, requester_notice(request))
+                flags["notice_final"] = True
+            return
+        if ref is None:
+            ref = self._post_approval(request)
+            if ref is None:
+                return
+            flags["fp"] = _fingerprint(approval_message(request, request.created_at, show_number=False))
+        else:
+            self._update_if_changed(ref, approval_message(request, request.created_at, show_number=False), flags,
+                                    request.id)
+        if request.state is S.PENDING and not flags.get("notice"):
+            self._tell_requester(request, requester_notice(request))
+            flags["notice"] = True
+        if request.state.is_final and not flags.get("thread"):
+            self.delivery.post(ref.channel, {"text": thread_reply(request)}, request_id=request.id, kind="thread",
+                               thread_ts=ref.ts)
+            flags["thread"] = True
+
+    def _post_approval(self, request: TransferRequest) -> MessageRef | None:
+        origin = decode_origin(request.origin, request.requester_id)
+        channel = self.approval_channel or origin.channel
+        if not channel:
+            self._cannot_post(request, "no_channel")
+            return None
+        try:
+            posted = self.delivery.post(channel, approval_message(request, request.created_at, show_number=False),
+                                        request_id=request.id, kind="approval")
+        except NotDelivered as error:
+            self._cannot_post(request, error.reason)
+            return None
+        ref = MessageRef(posted.channel, posted.ts)
+        if not self.store.set_message_ref(request.id, ref.encode()):
+            # A click recorded the ts first (it arrived before we stored it): same message.
+            stored = self.store.get(request.id)
+            return decode_message_ref(stored.message_ref if stored else None) or ref
+        return ref
+
+    def _cannot_post(self, request: TransferRequest, reason: str) -> None:
+        log.warning("approval message for request %s can't be posted: %s", request.id, reason)
+        if request.state is S.PENDING:
+            self.undeliverable(request.id, reason)
+
+    # ---- direct flow ---------------------------------------------------------------------------
+
+    def _direct_flow(self, request: TransferRequest, flags: dict[str, Any]) -> None:
+        if request.state is S.REFUSED:
+            if not flags.get("notice"):
+                self._tell_requester(request, requester_notice(request))
+                flags["notice"] = True
+            if request.problem and request.problem.code is Code.BOT_RESTARTED:
+                self._channel_result(request, flags)
+            return
+        if request.state in SENT_STATES or request.state.is_final:
+            self._channel_result(request, flags)
+        if request.state in TELL_IN_THREAD and not flags.get("thread"):
+            ref = decode_message_ref(request.message_ref)
+            if ref is not None:
+                self.delivery.post(ref.channel, {"text": thread_reply(request)}, request_id=request.id,
+                                   kind="thread", thread_ts=ref.ts)
+            else:
+                self._tell_requester(request, requester_notice(request))
+            flags["thread"] = True
+
+    def _channel_result(self, request: TransferRequest, flags: dict[str, Any]) -> None:
+        body = result_message(request, request.created_at)
+        ref = decode_message_ref(request.message_ref)
+        if ref is not None:
+            self._update_if_changed(ref, body, flags, request.id)
+            return
+        origin = decode_origin(request.origin, request.requester_id)
+        channel = origin.channel or request.requester_id  # no channel: the requester's DM
+        try:
+            posted = self.delivery.post(channel, body, request_id=request.id, kind="result")
+        except NotDelivered as error:
+            # Not in the channel (or it's gone): the requester still learns the outcome.
+            log.info("result for request %s can't go to %s (%s); telling the requester", request.id, channel,
+                     error.reason)
+            self._tell_requester(request, {**body, "response_type": "ephemeral"})
+            flags["fp"] = _fingerprint(body)
+            return
+        self.store.set_message_ref(request.id, MessageRef(posted.channel, posted.ts).encode())
+        flags["fp"] = _fingerprint(body)
+
+    # ---- shared ----------------------------------------------------------------------------------
+
+    def _update_if_changed(self, ref: MessageRef, body: dict[str, Any], flags: dict[str, Any], request_id: str) -> None:
+        fingerprint = _fingerprint(body)
+        if flags.get("fp") == fingerprint:
+            return
+        self.delivery.update(ref.channel, ref.ts, body, request_id=request_id)
+        flags["fp"] = fingerprint
+
+    def _tell_requester(self, request: TransferRequest, body: dict[str, Any]) -> None:
+        origin = decode_origin(request.origin, request.requester_id)
+        url = self.state.take_response_url(request.id, self.now())
+        self.delivery.tell_user_now(request.requester_id, body, response_url=url, channel=origin.channel,
+                                    request_id=request.id)
+
+    def _break_glass(self, request: TransferRequest) -> None:
+        origin = decode_origin(request.origin, request.requester_id)
+        channel = self.approval_channel or origin.channel
+        if channel:
+            self.delivery.post(channel, break_glass_notice(request), request_id=request.id, kind="break_glass")
+
+
+def _fingerprint(body: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()[:16]
