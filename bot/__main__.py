@@ -1,11 +1,15 @@
-"""Command line: the same service as Slack, for operators.
+"""Command line for operators: the same service as Slack.
 
-    python -m bot transfer <conversation-id> "<queue name>" [--simulate-genesys]
+    python -m bot transfer <conversation-id|link> "<target>" [--simulate-genesys]
+    python -m bot transfer --agent alice@example.com "<target>"
+    python -m bot queues [filter]            queues with live health
+    python -m bot cancel <request-id>        withdraw a pending request
     python -m bot audit --since 24h --format csv|json
     python -m bot simulate [--port 9000]
 
-`transfer` checks Genesys credentials and permissions before anyone wires up Slack: it reads
-the call, resolves the queue and performs the transfer, printing what Slack would show.
+A command-line transfer is an operator action: it runs directly under the operator's identity
+(`cli:<user>`), is audited as such, and never leaves a request waiting for a Slack approval that
+nobody could see.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ import json
 import os
 import re
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 
-from bot.config import ConfigError, load_dotenv_file, load_settings
+from bot.config import ConfigError, load_dotenv_file, load_settings, print_problems
 
 _DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -43,50 +48,109 @@ def _settings(simulate: bool):
     try:
         return load_settings(os.environ, simulate=simulate, require_slack=False)
     except ConfigError as error:
-        print("Fix these settings in .env (see .env.example):", file=sys.stderr)
-        for problem in error.problems:
-            print(f"  - {problem}", file=sys.stderr)
+        print_problems(error, heading="Fix these settings in .env (see .env.example):")
+        raise SystemExit(2) from None
+
+
+def _runtime(settings):
+    from bot.logs import configure_logging
+    from bot.ports.store import StoreUnavailable
+    from bot.wiring import build_runtime
+
+    configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level, settings.log_format,
+                      secrets=[settings.genesys_client_secret])
+    try:
+        return build_runtime(settings, with_slack=False, background=False)
+    except StoreUnavailable as error:
+        print(f"The database is unreachable ({error}); check DATABASE_URL.", file=sys.stderr)
         raise SystemExit(2) from None
 
 
 def cmd_transfer(args: argparse.Namespace) -> int:
-    from bot.domain.model import RequestState
-    from bot.domain.parsing import ParseError, TransferCommand, parse_transfer_text
-    from bot.logs import configure_logging
-    from bot.service.problems import Problem
-    from bot.wiring import build_runtime
+    from bot.cli.wording import outcome_text, problem_text
+    from bot.domain.parsing import AGENT_EMAIL, parse_call_ref, parse_target
+    from bot.domain.problems import Problem
+    from bot.domain.request import Ask, RequestState, Via
 
-    parsed = parse_transfer_text(f"{args.conversation_id} {args.queue}")
-    if not isinstance(parsed, TransferCommand):
-        print(parsed.message if isinstance(parsed, ParseError) else "usage: transfer <id> <queue>", file=sys.stderr)
-        return 2
+    words = list(args.words)
+    if args.agent:
+        call: object = AGENT_EMAIL + args.agent.strip().lower()
+    else:
+        call = parse_call_ref(words.pop(0))
+    target = parse_target(" ".join(words))
+    for part in (call, target):
+        if isinstance(part, Problem):
+            print(f"Not transferred: {problem_text(part)}", file=sys.stderr)
+            return 2
     settings = _settings(args.simulate_genesys)
-    configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level)
-    runtime = build_runtime(settings, with_slack=False)
+    runtime = _runtime(settings)
+    operator = f"cli:{getpass.getuser()}"
     try:
-        ending = runtime.service.submit(
-            requester=f"cli:{getpass.getuser()}", conversation_id=parsed.conversation_id, queue_name=parsed.queue_name
-        )
-    except Problem as problem:
-        print(f"Not transferred: {problem}", file=sys.stderr)
-        return 1
+        request = runtime.service.submit(Ask(call, target), operator, via=Via.CLI, operator=True,
+                                         simulated=settings.simulate_genesys)
+        request = _await_confirmation(runtime.service, request)
     finally:
-        runtime.close()
-    request = ending.request
-    if request.state is RequestState.SUCCEEDED:
-        word = "Transferred" if request.outcome == "confirmed" else "Transfer sent (not yet confirmed)"
-        print(f"{word}: conversation {request.conversation_id} → {request.queue_name} (queue id {request.queue_id})")
+        runtime.stop(grace_seconds=2.0)
+    print(outcome_text(request), file=sys.stdout if request.state in (RequestState.SUCCEEDED,
+                                                                        RequestState.ACCEPTED) else sys.stderr)
+    if request.correlation_id:
         print(f"Genesys correlation id: {request.correlation_id}")
+    print(f"Request id: {request.id}")
+    return 0 if request.state in (RequestState.SUCCEEDED, RequestState.ACCEPTED) else 1
+
+
+def _await_confirmation(service, request, timeout: float = 10.0):
+    """Follow an accepted transfer for a few seconds, as the Slack result message would."""
+    from bot.domain.request import RequestState
+
+    deadline = time.monotonic() + timeout
+    while request is not None and request.state is RequestState.ACCEPTED and time.monotonic() < deadline:
+        time.sleep(0.5)
+        request = service.check(service.get(request.id)) or service.get(request.id)
+    return request
+
+
+def cmd_queues(args: argparse.Namespace) -> int:
+    settings = _settings(args.simulate_genesys)
+    runtime = _runtime(settings)
+    try:
+        queues = runtime.service.ctx.queues
+        queues.catalog(wait=True)
+        options = queues.search(args.filter or "", limit=args.limit)
+        health = runtime.genesys.queue_health([o.queue.id for o in options]) if options else {}
+    finally:
+        runtime.stop(grace_seconds=1.0)
+    for option in options:
+        h = health.get(option.queue.id)
+        facts = f"{h.available} available, {h.waiting} waiting" if h else "health unknown"
+        division = f" ({option.queue.division_name})" if option.queue.division_name else ""
+        print(f"{option.queue.name}{division}\t{facts}\t{option.queue.id}")
+    return 0
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    from bot.cli.wording import problem_text
+    from bot.service.decisions import ClickOutcome
+
+    settings = _settings(simulate=True)
+    runtime = _runtime(settings)
+    try:
+        result = runtime.service.operator_cancel(args.request_id, f"cli:{getpass.getuser()}")
+    finally:
+        runtime.stop(grace_seconds=1.0)
+    if result.outcome is ClickOutcome.DONE:
+        print(f"Cancelled request {args.request_id}; the requester's Slack messages update when the bot next syncs.")
         return 0
-    print(f"Not transferred: {ending.problem or request.state.value}", file=sys.stderr)
+    if result.outcome is ClickOutcome.ALREADY and result.request is not None:
+        print(f"Nothing to cancel: request {args.request_id} is {result.request.state.value}.", file=sys.stderr)
+        return 1
+    print(f"Not cancelled: {problem_text(result.problem)}", file=sys.stderr)
     return 1
 
 
-AUDIT_FIELDS = ("at", "request_id", "conversation_id", "from_state", "to_state", "actor", "correlation_id", "detail")
-
-
 def cmd_audit(args: argparse.Namespace) -> int:
-    from bot.store.sql import open_store
+    from bot.domain.request import AUDIT_COLUMNS
+    from bot.store import open_store
 
     settings = _settings(simulate=True)  # the audit needs only the database
     store = open_store(settings.database_url)
@@ -94,17 +158,21 @@ def cmd_audit(args: argparse.Namespace) -> int:
         events = store.audit_since(args.since)
     finally:
         store.close()
-    rows = [
-        {f: (getattr(e, f).isoformat() if f == "at" else getattr(e, f)) for f in AUDIT_FIELDS} for e in events
-    ]
+    rows = [{c: _cell(getattr(e, c)) for c in AUDIT_COLUMNS} for e in events]
     if args.format == "json":
         json.dump(rows, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        writer = csv.DictWriter(sys.stdout, fieldnames=AUDIT_FIELDS)
+        writer = csv.DictWriter(sys.stdout, fieldnames=AUDIT_COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
     return 0
+
+
+def _cell(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value.value if hasattr(value, "value") else value
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -113,15 +181,27 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return simulator_main(["--seed-demo", "--port", str(args.port)])
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Genesys transfer bot: command line")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    transfer = sub.add_parser("transfer", help="blind-transfer a live call to a queue (no Slack needed)")
-    transfer.add_argument("conversation_id", help="Genesys conversation id (UUID) or interaction link")
-    transfer.add_argument("queue", nargs="+", help="queue name (may contain spaces)")
+    transfer = sub.add_parser("transfer", help="blind-transfer a live conversation now, as an operator")
+    transfer.add_argument("words", nargs="+", metavar="[call] target",
+                          help="conversation id (UUID) or interaction link, then a queue name (may contain "
+                               "spaces), agent:<email>, or +<E.164 number>")
+    transfer.add_argument("--agent", help="find the call by the agent's email instead of its id")
     transfer.add_argument("--simulate-genesys", action="store_true", help="use the built-in Genesys simulator")
     transfer.set_defaults(func=cmd_transfer)
+
+    queues = sub.add_parser("queues", help="list queues with their live health")
+    queues.add_argument("filter", nargs="?", default="", help="part of a queue name")
+    queues.add_argument("--limit", type=int, default=100)
+    queues.add_argument("--simulate-genesys", action="store_true")
+    queues.set_defaults(func=cmd_queues)
+
+    cancel = sub.add_parser("cancel", help="withdraw a pending request (operators)")
+    cancel.add_argument("request_id")
+    cancel.set_defaults(func=cmd_cancel)
 
     audit = sub.add_parser("audit", help="export the audit trail of transfer requests")
     audit.add_argument("--since", type=parse_since, default=parse_since("24h"), help="e.g. 24h, 7d, or ISO time")
@@ -131,10 +211,11 @@ def main(argv: list[str] | None = None) -> int:
     simulate = sub.add_parser("simulate", help="run the Genesys simulator with the demo org")
     simulate.add_argument("--port", type=int, default=9000)
     simulate.set_defaults(func=cmd_simulate)
+    return parser
 
-    args = parser.parse_args(argv)
-    if args.command == "transfer":
-        args.queue = " ".join(args.queue)
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     return args.func(args)
 
 

@@ -1,166 +1,113 @@
-"""Composition root: settings → adapters → service → Slack app. The only module that knows them all."""
+"""Composition root: settings → adapters → service → Slack → ops. It only wires.
+
+The only module that knows every layer. Each factory below builds one part from the settings;
+`build_runtime` puts them together and `Runtime.stop` takes them apart in order.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from bot.config import Settings
-from bot.domain.model import Call, Queue
 from bot.domain.parsing import normalize_queue_name
-from bot.domain.policy import ApprovalPolicy
-from bot.genesys.errors import GenesysUnavailable
-from bot.genesys.port import GenesysPort, Priority
+from bot.domain.policy import Policy
+from bot.ops.health import Check, Readiness
+from bot.ops.metrics import APPROVALS_PENDING, CONFIRMATIONS_PENDING
+from bot.ports.clock import SystemClock
+from bot.service.context import Context, ServiceConfig
 from bot.service.queues import QueueDirectory
+from bot.service.sweeper import Sweeper, fan_out
 from bot.service.transfers import TransferService
 
 log = logging.getLogger(__name__)
-
-
-class BackgroundGenesys:
-    """A GenesysPort whose SDK client is built on a background thread.
-
-    Importing PureCloudPlatformClientV2 takes about 1.5-2.5 s and 220 MB; Slack must get its ack
-    long before that, so start-up does not wait. Calls made before it is ready wait (bounded).
-    """
-
-    def __init__(self, factory: Callable[[], GenesysPort], *, wait_seconds: float = 30.0) -> None:
-        self._factory = factory
-        self._wait = wait_seconds
-        self._ready = threading.Event()
-        self._client: GenesysPort | None = None
-        self._error: BaseException | None = None
-        threading.Thread(target=self._load, name="genesys-sdk-load", daemon=True).start()
-
-    def _load(self) -> None:
-        try:
-            self._client = self._factory()
-        except BaseException as error:  # reported on every call and in /healthz
-            log.error("could not start the Genesys client: %s", error)
-            self._error = error
-        finally:
-            self._ready.set()
-
-    def wait_ready(self, timeout: float | None = None) -> bool:
-        return self._ready.wait(timeout) and self._client is not None
-
-    @property
-    def status(self) -> str:
-        if not self._ready.is_set():
-            return "loading"
-        return "ready" if self._client is not None else "failed"
-
-    @property
-    def client(self) -> GenesysPort:
-        if not self._ready.wait(self._wait):
-            raise GenesysUnavailable("the Genesys client is still starting; try again in a few seconds")
-        if self._client is None:
-            raise GenesysUnavailable(f"the Genesys client failed to start: {self._error}")
-        return self._client
-
-    def get_call(self, conversation_id: str, *, priority: Priority = Priority.CRITICAL) -> Call:
-        return self.client.get_call(conversation_id, priority=priority)
-
-    def find_queues(self, name: str | None) -> list[Queue]:
-        return self.client.find_queues(name)
-
-    def get_queue(self, queue_id: str) -> Queue:
-        return self.client.get_queue(queue_id)
-
-    def replace_with_queue(self, conversation_id: str, participant_id: str, queue_id: str) -> str | None:
-        return self.client.replace_with_queue(conversation_id, participant_id, queue_id)
-
-    def stats(self) -> dict:
-        client = self._client
-        return client.stats() if client is not None and hasattr(client, "stats") else {}
-
-
-def sdk_factory(settings: Settings, api_base: str, login_base: str, client_id: str, secret: str) -> Callable:
-    def build() -> GenesysPort:
-        from bot.genesys.sdk_client import SdkGenesysClient  # the slow import, off the start-up path
-
-        return SdkGenesysClient(
-            api_base=api_base,
-            login_base=login_base,
-            client_id=client_id,
-            client_secret=secret,
-            connect_timeout=settings.genesys_connect_timeout,
-            read_timeout=settings.genesys_read_timeout,
-            rate_limit_per_minute=settings.genesys_rate_limit_per_minute,
-            rate_burst=settings.genesys_rate_burst,
-            pool_size=max(8, settings.transfer_workers),
-        )
-
-    return build
-
-
-class Sweeper:
-    """Expires pending approvals on a timer. Every replica may run one: expiry is compare-and-set."""
-
-    def __init__(self, service: TransferService, interval_seconds: float) -> None:
-        self._service = service
-        self._interval = interval_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="approval-sweeper", daemon=True)
-
-    def start(self) -> Sweeper:
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        while True:
-            try:
-                expired = self._service.expire_due()
-                if expired:
-                    log.info("expired %d pending approval(s)", len(expired))
-                recovered = self._service.recover_stuck()
-                if recovered:
-                    log.warning("closed %d request(s) abandoned by a stopped bot process", len(recovered))
-            except Exception:
-                log.exception("approval sweep failed")
-            if self._stop.wait(self._interval):
-                return
-
-    def stop(self) -> None:
-        self._stop.set()
 
 
 @dataclass
 class Runtime:
     settings: Settings
     store: Any
-    genesys: BackgroundGenesys
+    genesys: Any
     service: TransferService
     executor: ThreadPoolExecutor
-    web_client: Any = None
-    bolt_app: Any = None
+    sweeper: Sweeper
+    readiness: Readiness
+    slack: Any = None  # SlackRuntime when Slack is wired
     simulator: Any = None
-    sweeper: Sweeper | None = None
     extras: dict = field(default_factory=dict)
 
-    def health(self) -> dict:
-        return {"status": "ok", "genesys": self.genesys.status, "mode": self.settings.mode}
+    def liveness(self) -> dict:
+        return {"status": "ok", "mode": self.settings.mode, "genesys": self.genesys.status}
 
-    def close(self, drain_seconds: float = 20.0) -> None:
-        """Stop taking work, let transfers already acked finish (bounded), then release resources."""
-        if self.sweeper:
-            self.sweeper.stop()
-        drain = threading.Thread(target=self.executor.shutdown, kwargs={"wait": True}, daemon=True)
+    def refresh_gauges(self) -> None:
+        """Gauges come from the shared store, so every replica reports the same, right numbers."""
+        from bot.domain.request import RequestState
+
+        try:
+            counts = self.store.count_by_state()
+        except Exception as error:
+            log.info("gauges not refreshed: %s", error)
+            return
+        APPROVALS_PENDING.set(counts.get(RequestState.PENDING, 0))
+        CONFIRMATIONS_PENDING.set(counts.get(RequestState.ACCEPTED, 0))
+
+    def stop(self, grace_seconds: float | None = None) -> None:
+        """Stop background work, let in-flight transfers finish (bounded), hand the rest over."""
+        grace = self.settings.shutdown_grace_seconds if grace_seconds is None else grace_seconds
+        deadline = max(0.5, grace - 1.5)
+        self.sweeper.stop()
+        drain = threading.Thread(target=self.executor.shutdown, kwargs={"wait": True, "cancel_futures": False},
+                                 daemon=True)
         drain.start()
-        drain.join(drain_seconds)
+        drain.join(deadline)
         if drain.is_alive():
-            log.warning("stopping with transfers still running; their requests are recovered on next start")
+            log.warning("stopping with transfers still in flight; another replica or the next start finishes them")
+        try:
+            handed = self.service.hand_over()
+            if handed:
+                log.info("handed %d request(s) over for recovery", handed)
+        except Exception as error:
+            log.warning("could not hand requests over (%s); their leases expire on their own", error)
+        if self.slack is not None:
+            self.slack.stop(timeout=1.0)
         self.store.close()
         if self.simulator is not None:
             self.simulator.stop()
 
 
+def build_policy(settings: Settings) -> Policy:
+    return Policy(
+        default_approvers=settings.approvers,
+        no_approval_queues=frozenset(normalize_queue_name(q) for q in settings.no_approval_queues),
+        external_prefixes=settings.external_prefixes,
+        external_no_approval=settings.external_no_approval,
+        rules=settings.policy_rules,
+    )
+
+
+def build_genesys(settings: Settings, *, simulator: Any = None, rate_budget: Any = None):
+    from bot.genesys.background import BackgroundGenesys
+    from bot.genesys.factory import sdk_factory
+
+    api_base, login_base = settings.genesys_api_base, settings.genesys_login_base
+    client_id, secret = settings.genesys_client_id, settings.genesys_client_secret
+    if simulator is not None:
+        api_base = login_base = simulator.url
+        client_id, secret = simulator.client_id, simulator.client_secret
+    return BackgroundGenesys(sdk_factory(
+        api_base=api_base, login_base=login_base, client_id=client_id, client_secret=secret,
+        connect_timeout=settings.genesys_connect_timeout, read_timeout=settings.genesys_read_timeout,
+        request_deadline=settings.genesys_request_deadline,
+        rate_limit_per_minute=settings.genesys_rate_limit_per_minute, rate_burst=settings.genesys_rate_burst,
+        pool_size=max(8, settings.transfer_workers), rate_budget=rate_budget,
+    ))
+
+
 def start_demo_simulator() -> tuple[Any, Any]:
-    """Start the built-in simulator with the demo org; returns (simulator, seed)."""
     from bot.simulator import GenesysSimulator, seed_demo
 
     simulator = GenesysSimulator().start()
@@ -172,71 +119,106 @@ def build_runtime(
     *,
     with_slack: bool = True,
     simulator: Any = None,
-    sweep_interval: float = 15.0,
-    genesys_factory: Callable[[], GenesysPort] | None = None,
+    sweep_interval: float = 1.0,
+    genesys: Any = None,
+    background: bool = True,
 ) -> Runtime:
-    from bot.store.sql import open_store
+    """background=False (the command line): no sweeper, so this process never takes over others' work."""
+    from bot.store import open_store
 
-    api_base, login_base = settings.genesys_api_base, settings.genesys_login_base
-    client_id, secret = settings.genesys_client_id, settings.genesys_client_secret
     demo = None
-    if settings.simulate_genesys:
-        if simulator is None:
-            simulator, demo = start_demo_simulator()
-        api_base = login_base = simulator.url
-        client_id, secret = simulator.client_id, simulator.client_secret
+    if settings.simulate_genesys and simulator is None and genesys is None:
+        simulator, demo = start_demo_simulator()
         log.info("using the built-in Genesys simulator at %s", simulator.url)
-
     store = open_store(settings.database_url)
-    genesys = BackgroundGenesys(genesys_factory or sdk_factory(settings, api_base, login_base, client_id, secret))
-    policy = ApprovalPolicy(
-        approver_users=settings.approver_users,
-        approver_groups=settings.approver_groups,
-        no_approval_queues=frozenset(normalize_queue_name(q) for q in settings.no_approval_queues),
-    )
+    genesys = genesys or build_genesys(settings, simulator=simulator, rate_budget=store.rate_budget())
     executor = ThreadPoolExecutor(max_workers=settings.transfer_workers, thread_name_prefix="transfer")
-
-    web_client = notifier = approvers = None
+    clock = SystemClock()
+    queues = QueueDirectory(genesys, ttl_seconds=settings.queue_cache_seconds)
+    slack = None
+    people: Any = _NoPeople()
     if with_slack:
-        from bot.slack.approvers import SlackApproverDirectory
-        from bot.slack.bolt_app import make_web_client
-        from bot.slack.notifier import SlackNotifier
+        from bot.slack.runtime import SlackRuntime
 
-        web_client = make_web_client(settings.slack_bot_token, settings.slack_api_url)
-        notifier = SlackNotifier(web_client, approval_channel=settings.approval_channel)
-        approvers = SlackApproverDirectory(
-            web_client, users=settings.approver_users, groups=settings.approver_groups
-        )
-    service = TransferService(
-        genesys=genesys,
-        store=store,
-        queues=QueueDirectory(genesys, ttl_seconds=settings.queue_cache_seconds),
-        policy=policy,
-        approvers=approvers or _NoApprovers(),
-        notifier=notifier,
-        approval_ttl_seconds=settings.approval_ttl_seconds,
+        slack = SlackRuntime(settings, store=store, clock=clock)
+        people = slack.people
+    extra = {"notifier": slack.reconciler} if slack else {}
+    ctx = Context(
+        genesys=genesys, store=store, people=people, policy=build_policy(settings), clock=clock, queues=queues,
+        **extra,
+        config=ServiceConfig(
+            approval_ttl=timedelta(seconds=settings.approval_ttl_seconds),
+            confirm_timeout=timedelta(seconds=settings.confirm_timeout_seconds),
+            retention=timedelta(days=settings.retention_days),
+            external_prefixes=settings.external_prefixes,
+        ),
     )
-    runtime = Runtime(
-        settings=settings, store=store, genesys=genesys, service=service, executor=executor,
-        web_client=web_client, simulator=simulator, extras={"demo": demo},
-    )
-    if with_slack:
-        from bot.slack.bolt_app import build_bolt_app
-        from bot.slack.listeners.context import ListenerContext
-
-        ctx = ListenerContext(service=lambda: service, executor=executor)
-        runtime.bolt_app = build_bolt_app(client=web_client, signing_secret=settings.slack_signing_secret, ctx=ctx)
-        runtime.sweeper = Sweeper(service, sweep_interval).start()
-    if policy.enabled:
-        log.info(
-            "approvals on: %d approver user(s), %d group(s); %d queue(s) need no approval",
-            len(policy.approver_users), len(policy.approver_groups), len(policy.no_approval_queues),
-        )
-    else:
-        log.info("approvals off: TRANSFER_APPROVERS is empty, so every /transfer runs directly")
+    service = TransferService(ctx)
+    sweeper = build_sweeper(service, executor, queues, sweep_interval)
+    readiness = Readiness(build_checks(store, genesys, slack))
+    runtime = Runtime(settings, store, genesys, service, executor, sweeper, readiness, slack, simulator,
+                      {"demo": demo})
+    if slack is not None:
+        slack.attach(service, queues, executor)
+        sweeper.add("slack-sync", slack.reconciler.sweep, every=max(sweep_interval, 1.0))
+        sweeper.add("slack-housekeeping", slack.housekeeping, every=60.0)
+    sweeper.add("gauges", runtime.refresh_gauges, every=5.0)
+    _log_policy(settings)
+    if background:
+        sweeper.start()
     return runtime
 
 
-class _NoApprovers:
-    def is_approver(self, user_id: str) -> bool:
-        return False
+def build_sweeper(service: TransferService, executor: ThreadPoolExecutor, queues: QueueDirectory,
+                  interval: float) -> Sweeper:
+    sweeper = Sweeper()
+    sweeper.add("heartbeat", service.heartbeat, every=5.0)
+    sweeper.add("recovery", lambda: fan_out(executor, service.abandoned(), service.recover), every=interval)
+    sweeper.add("confirmations", lambda: fan_out(executor, service.due_checks(), service.check),
+                every=min(interval, 0.5))
+    sweeper.add("expiry", service.expire_due, every=interval)
+    sweeper.add("retention", service.purge_old, every=600.0)
+    sweeper.add("queue-health", queues.refresh_health, every=5.0)
+    sweeper.add("queue-catalog", lambda: queues.catalog(wait=False), every=60.0)
+    return sweeper
+
+
+def build_checks(store: Any, genesys: Any, slack: Any) -> list[Check]:
+    def database() -> str | None:
+        store.ping()
+        return None
+
+    def genesys_ready() -> str | None:
+        if genesys.status == "loading":
+            return "the Genesys client is still loading"
+        if genesys.status == "failed":
+            return "the Genesys client failed to start"
+        genesys.check_access()
+        return None
+
+    checks = [Check("database", database), Check("genesys", genesys_ready, cache_seconds=10.0)]
+    if slack is not None:
+        checks.append(Check("slack", slack.auth_check))
+    return checks
+
+
+def _log_policy(settings: Settings) -> None:
+    if settings.approvers or settings.policy_rules:
+        log.info("approvals on: %d approver user(s), %d group(s), %d rule(s); %d queue(s) need no approval",
+                 len(settings.approver_users), len(settings.approver_groups), len(settings.policy_rules),
+                 len(settings.no_approval_queues))
+    else:
+        log.info("approvals off: TRANSFER_APPROVERS is empty and no rules file, so every /transfer runs directly")
+
+
+class _NoPeople:
+    """The command line has no Slack: nobody is in any group, and no email can be looked up."""
+
+    def is_member(self, user_id: str, ids) -> bool:
+        return user_id in set(ids)
+
+    def email_of(self, user_id: str) -> str:
+        from bot.domain.problems import Code, Problem
+
+        raise Problem(Code.SLACK_USER_UNKNOWN, {"slack_user": user_id})
+
