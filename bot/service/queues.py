@@ -57,6 +57,7 @@ class QueueDirectory:
         self._health: dict[str, tuple[float, QueueHealth]] = {}
         self._ewt: dict[str, tuple[float, float | None]] = {}
         self._interest: dict[str, float] = {}
+        self._in_flight: dict[str, threading.Event] = {}
 
     # ---- resolving a typed name -----------------------------------------------------------
 
@@ -68,6 +69,27 @@ class QueueDirectory:
         cached = self._fresh(self._by_key.get(key))
         if cached is not None:
             return cached
+        # Concurrent misses for one name share one lookup: at shift change a burst of transfers
+        # to one queue must not spend the Genesys rate budget on identical queries.
+        with self._lock:
+            gate = self._in_flight.get(key)
+            leader = gate is None
+            if leader:
+                gate = self._in_flight[key] = threading.Event()
+        if not leader:
+            gate.wait(30)
+            cached = self._fresh(self._by_key.get(key))
+            if cached is not None:
+                return cached
+        try:
+            return self._resolve_now(text, key)
+        finally:
+            if leader:
+                with self._lock:
+                    self._in_flight.pop(key, None)
+                gate.set()
+
+    def _resolve_now(self, text: str, key: str) -> Queue:
         try:
             queue = self._lookup(text)
         except GenesysError as error:

@@ -51,9 +51,80 @@ def test_every_problem_is_reported_at_once():
         assert name in text
 
 
-def test_simulator_needs_no_genesys_settings():
+def test_simulator_needs_no_genesys_settings_and_keeps_its_own_database():
     s = load_settings({k: v for k, v in GOOD.items() if not k.startswith("GENESYS")}, simulate=True)
-    assert s.simulate_genesys
+    assert s.simulate_genesys and s.database_url == "sqlite:///transfer-bot-simulated.db"
+
+
+def test_example_placeholders_are_refused_by_name():
+    example = {
+        "SLACK_BOT_TOKEN": "xoxb-your-bot-token", "SLACK_SIGNING_SECRET": "your-signing-secret",
+        "SLACK_APP_TOKEN": "xapp-your-app-level-token", "GENESYS_CLOUD_REGION": "eu_west_2",
+        "GENESYS_CLOUD_CLIENT_ID": "00000000-0000-0000-0000-000000000000",
+        "GENESYS_CLOUD_CLIENT_SECRET": "your-client-secret",
+    }
+    with pytest.raises(ConfigError) as info:
+        load_settings(example)
+    placeholders = [p for p in info.value.problems if "still the placeholder from .env.example" in p]
+    assert {p.split()[0] for p in placeholders} == {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "GENESYS_CLOUD_CLIENT_ID",
+                                                   "GENESYS_CLOUD_CLIENT_SECRET"}
+
+
+def test_operations_settings_are_checked_with_the_rest():
+    env = {**GOOD, "OPS_PORT": "x", "LOG_FORMAT": "xml", "SHUTDOWN_GRACE_SECONDS": "-1", "RETENTION_DAYS": "0",
+           "TRANSFER_EXTERNAL_PREFIXES": "+1,44", "TRANSFER_EXTERNAL_NO_APPROVAL": "maybe"}
+    with pytest.raises(ConfigError) as info:
+        load_settings(env)
+    text = "\n".join(info.value.problems)
+    for name in ("OPS_PORT", "LOG_FORMAT", "SHUTDOWN_GRACE_SECONDS", "RETENTION_DAYS", "TRANSFER_EXTERNAL_PREFIXES has '44'",
+                 "TRANSFER_EXTERNAL_NO_APPROVAL"):
+        assert name in text
+    s = load_settings({**GOOD, "OPS_PORT": "9100", "LOG_FORMAT": "JSON", "TRANSFER_EXTERNAL_PREFIXES": "+1, +44"})
+    assert (s.ops_port, s.log_format, s.external_prefixes, s.shutdown_grace_seconds) == (9100, "json", ("+1", "+44"),
+                                                                                          8.0)
+
+
+POLICY = """
+rules:
+  - kind: queue
+    target: "Escalations"
+    approvers: [U0ABC, S0SUP]
+    approvals_required: 2
+    break_glass: true
+  - kind: number
+    target: "+44"
+  - kind: queue
+    target: "Support"
+    direct: ["*"]
+    media: [chat]
+"""
+
+
+def test_policy_file_yaml_and_toml(tmp_path):
+    yaml_file = tmp_path / "policy.yaml"
+    yaml_file.write_text(POLICY)
+    s = load_settings({**GOOD, "TRANSFER_POLICY_FILE": str(yaml_file)})
+    assert [(r.target, r.approvals_required, r.break_glass) for r in s.policy_rules] == [
+        ("Escalations", 2, True), ("+44", 1, False), ("Support", 1, False)]
+    toml_file = tmp_path / "policy.toml"
+    toml_file.write_text('[[rules]]\nkind = "agent"\ntarget = "bob@example.com"\napprovals_required = 1\n')
+    assert load_settings({**GOOD, "TRANSFER_POLICY_FILE": str(toml_file)}).policy_rules[0].target == "bob@example.com"
+
+
+def test_policy_file_problems_are_all_listed(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules:\n  - kind: planet\n    target: x\n  - kind: queue\n    approvals_required: 3\n"
+                   "    approvers: [nobody]\n    colour: red\n  - kind: agent\n    target: bob\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings({**GOOD, "TRANSFER_POLICY_FILE": str(bad), "PORT": "x"})
+    text = "\n".join(info.value.problems)
+    for expected in ("rule 1: kind must be queue, agent or number", "rule 2: target must be",
+                     "rule 2: approvals_required must be 1 or 2", "'nobody' is not a Slack user",
+                     "unknown key 'colour'", "rule 3: an agent target is an email", "PORT is malformed"):
+        assert expected in text
+    with pytest.raises(ConfigError) as info:
+        load_settings({**GOOD, "TRANSFER_POLICY_FILE": str(tmp_path / "nope.yaml")})
+    assert "does not exist" in info.value.problems[0]
 
 
 def test_approvers_split_into_users_and_groups():
