@@ -76,8 +76,8 @@ def test_operations_settings_are_checked_with_the_rest():
     with pytest.raises(ConfigError) as info:
         load_settings(env)
     text = "\n".join(info.value.problems)
-    for name in ("OPS_PORT", "LOG_FORMAT", "SHUTDOWN_GRACE_SECONDS", "RETENTION_DAYS", "TRANSFER_EXTERNAL_PREFIXES has '44'",
-                 "TRANSFER_EXTERNAL_NO_APPROVAL"):
+    for name in ("OPS_PORT", "LOG_FORMAT", "SHUTDOWN_GRACE_SECONDS", "RETENTION_DAYS",
+                 "TRANSFER_EXTERNAL_PREFIXES has '44'", "TRANSFER_EXTERNAL_NO_APPROVAL"):
         assert name in text
     s = load_settings({**GOOD, "OPS_PORT": "9100", "LOG_FORMAT": "JSON", "TRANSFER_EXTERNAL_PREFIXES": "+1, +44"})
     assert (s.ops_port, s.log_format, s.external_prefixes, s.shutdown_grace_seconds) == (9100, "json", ("+1", "+44"),

@@ -146,7 +146,7 @@ def test_parser_never_raises_and_only_emits_uuids_or_known_prefixes(text):
     assert isinstance(result, HelpRequest | OpenModal | TransferCommand | Problem)
     if isinstance(result, TransferCommand):
         call = result.ask.call
-        assert UUID_RE.match(call) and call == call.lower() or call == ME or call.startswith((AGENT_SLACK,
+        assert (UUID_RE.match(call) and call == call.lower()) or call == ME or call.startswith((AGENT_SLACK,
                                                                                              AGENT_EMAIL))
         assert result.ask.target and result.ask.target == result.ask.target.strip()
 

@@ -89,7 +89,8 @@ def test_target_checks():
 
 
 def test_snapshot_records_agent_queue_and_start():
-    conversation = call(customer(), p("q", "acd", "terminated", queue_id="q1", end_time=T0), p("a", "agent", name="Ann"))
+    conversation = call(customer(), p("q", "acd", "terminated", queue_id="q1", end_time=T0),
+                        p("a", "agent", name="Ann"))
     snap = snapshot(conversation, assess(conversation).agent)
     assert (snap.agent_participant_id, snap.agent_name, snap.queue_at_request_id, snap.started, snap.media) == (
         "a", "Ann", "q1", T0, Media.CALL)
