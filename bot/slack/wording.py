@@ -155,16 +155,15 @@ def _call_changed(f: Facts) -> Worded:
 
 
 def _media_not_supported(f: Facts) -> Worded:
-    return Worded(
-        f"That conversation is a {_media(f.get('media'))} conversation, and I can only transfer calls, "
-        "chats, emails and callbacks.",
-        "Transfer it from Genesys directly.",
-    )
+    kind = f"is a {_media(f['media'])} conversation" if f.get("media") else "isn't a call, chat, email or callback"
+    return Worded(f"That conversation {kind}, and I can only transfer calls, chats, emails and callbacks.",
+                  "Transfer it from Genesys directly.")
 
 
 def _number_needs_voice(f: Facts) -> Worded:
-    return Worded(f"Only voice calls can go to an outside number, and that conversation is a "
-                  f"{_media(f.get('media'))}.", "Pick a queue or an agent instead.")
+    kind = f"is a {_media(f['media'])}" if f.get("media") else "isn't a voice call"
+    return Worded(f"Only voice calls can go to an outside number, and that conversation {kind}.",
+                  "Pick a queue or an agent instead.")
 
 
 def _conversation_not_found(f: Facts) -> Worded:
@@ -175,17 +174,22 @@ def _conversation_not_found(f: Facts) -> Worded:
 
 # ---- finding the call by its agent -----------------------------------------------------------
 
+def _person(f: Facts) -> str:
+    return f"{mention(f['slack_user'])}'s" if f.get("slack_user") else "that person's"
+
+
 def _slack_email_hidden(f: Facts) -> Worded:
     return Worded(
-        f"I can't see {mention(f.get('slack_user'))}'s email address in Slack, so I can't find them in Genesys.",
+        f"I can't see {_person(f)} email address in Slack, so I can't find them in Genesys.",
         "A Slack admin must give the bot the `users:read.email` scope (and let profiles show email "
         "addresses). Until then, use `agent:their.email@example.com` or the conversation id.",
     )
 
 
 def _slack_user_unknown(f: Facts) -> Worded:
-    return Worded(f"Slack doesn't know the user {mention(f.get('slack_user'))} (deactivated, or from "
-                  "another workspace).", "Use their email (`agent:…`) or the conversation id instead.")
+    who = mention(f["slack_user"]) if f.get("slack_user") else "that person"
+    return Worded(f"Slack doesn't know {who} (deactivated, or from another workspace).",
+                  "Use their email (`agent:…`) or the conversation id instead.")
 
 
 def _no_genesys_user(f: Facts) -> Worded:
@@ -218,6 +222,8 @@ def _several_calls(f: Facts) -> Worded:
 def _queue_not_found(f: Facts) -> Worded:
     name = str(f.get("name") or "")
     suggestions = [esc(s, 100) for s in (f.get("suggestions") or [])][:5]
+    if not name:
+        return Worded("I couldn't find that queue.", "Pick the queue in the `/transfer` form, or check its name.")
     if is_uuid(name):
         return Worded(f"I couldn't find a queue with id {code(name)}.",
                       "Check the id in Genesys (Admin → Queues), or type the queue's name instead.")
@@ -237,15 +243,16 @@ def _queue_ambiguous(f: Facts) -> Worded:
     more = f" and {len(candidates) - 10} more" if len(candidates) > 10 else ""
     example = candidates[0] if candidates else {}
     typed = f"`{esc(example.get('name') or 'Billing', 100)} ({esc(example.get('division') or 'EMEA', 60)})`"
-    queue_id = f" or the queue id ({code(example['id'])})" if example.get("id") else " or the queue id"
-    return Worded(
-        f"{quoted(f.get('name') or '', 120)} matches {len(candidates)} queues: {listed}{more}.",
-        f"Add the division in brackets, e.g. {typed}, use{queue_id}, or pick it in the `/transfer` form.",
-    )
+    queue_id = f" ({code(example['id'])})" if example.get("id") else ""
+    name = quoted(f["name"], 120) if f.get("name") else "That name"
+    matches = f"matches {len(candidates)} queues: {listed}{more}" if candidates else "matches several queues"
+    return Worded(f"{name} {matches}.",
+                  f"Type the division in brackets, e.g. {typed}, or use the queue id{queue_id}, or pick it in "
+                  "the `/transfer` form.")
 
 
 def _agent_not_found(f: Facts) -> Worded:
-    return Worded(f"No Genesys user has the email {esc(f.get('email') or '?', 120)}.",
+    return Worded(f"No Genesys user has the email {esc(f.get('email') or 'you gave', 120)}.",
                   "Check the address, or mention the agent with `@`.")
 
 
@@ -278,7 +285,8 @@ def _number_not_allowed(f: Facts) -> Worded:
 
 
 def _number_invalid(f: Facts) -> Worded:
-    return Worded(f"{quoted(f.get('number') or '', 40)} isn't a phone number I can dial.",
+    typed = quoted(f["number"], 40) if f.get("number") else "That"
+    return Worded(f"{typed} isn't a phone number I can dial.",
                   "Write it in international form with the country code, e.g. `+44 20 7946 0000`.")
 
 
@@ -375,7 +383,8 @@ def _already_pending(f: Facts) -> Worded:
     when = _when(f.get("asked_at"))
     at = f" at {when}" if when else ""
     target = f" to move it to {esc(f['target'], 120)}" if f.get("target") else ""
-    return Worded(f"That call is already waiting for approval: {mention(f.get('requester'))} asked{at}{target}.",
+    who = mention(f["requester"]) if f.get("requester") else "someone"
+    return Worded(f"That call is already waiting for approval: {who} asked{at}{target}.",
                   "Ask them to cancel it or wait for a supervisor.")
 
 
