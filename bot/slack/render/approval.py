@@ -71,7 +71,8 @@ def _needs(request: TransferRequest) -> str:
 
 
 def _fallback(request: TransferRequest, *, show_number: bool) -> str:
-    what = (f"{mention(request.requester_id)} asks to move {d.kind(request)} {short_id(request.conversation_id)} "
+    verb = "asks" if request.state in (S.RECEIVED, S.PENDING) else "asked"
+    what = (f"{mention(request.requester_id)} {verb} to move {d.kind(request)} {short_id(request.conversation_id)} "
             f"to {d.target(request, show_number=show_number, bold=False)}")
     if request.state is S.PENDING:
         return f"Transfer approval needed: {what}"

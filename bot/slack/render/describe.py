@@ -64,7 +64,7 @@ def routing(status: str | None) -> str:
 def target_detail(request: TransferRequest, *, show_number: bool = False) -> str:
     """The target with what the approver should weigh: queue health or the agent's routing status then."""
     t = request.target
-    name = target(request, show_number=show_number)
+    name = target(request, show_number=show_number, bold=False)
     snap = request.snapshot
     if t is None or snap is None:
         return name
