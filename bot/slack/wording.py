@@ -155,9 +155,10 @@ def _call_changed(f: Facts) -> Worded:
 
 
 def _media_not_supported(f: Facts) -> Worded:
-    kind = f"is a {_media(f['media'])} conversation" if f.get("media") else "isn't a call, chat, email or callback"
-    return Worded(f"That conversation {kind}, and I can only transfer calls, chats, emails and callbacks.",
-                  "Transfer it from Genesys directly.")
+    what = (f"That is a {_media(f['media'])} conversation, and I can only transfer calls, chats, emails and "
+            "callbacks." if f.get("media") else
+            "That conversation isn't a call, chat, email or callback, and those are all I can transfer.")
+    return Worded(what, "Transfer it from Genesys directly.")
 
 
 def _number_needs_voice(f: Facts) -> Worded:

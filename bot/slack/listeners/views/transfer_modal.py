@@ -59,6 +59,6 @@ def _submit(ack: AckOnce, body: dict[str, Any], form: ModalInput, deps: SlackDep
             deps.state.remember_response_url(request.id, url, deps.now() + RESPONSE_URL_LIFETIME)
         except Exception:
             log.warning("could not remember the response_url of request %s", request.id, exc_info=True)
-    deps.run_later(deps.service.process, request.id)
     deps.delivery.tell_user(user, wording.private(wording.working_on_it(form.ask)), response_url=url,
                             channel=form.channel, request_id=request.id)
+    deps.run_later(deps.service.process, request.id)
