@@ -146,7 +146,8 @@ def outcome(request: TransferRequest, *, show_number: bool = False) -> str:
     if state is S.CANCELLED:
         return _cancelled(request)
     if state is S.EXPIRED:
-        return f":alarm_clock: Expired: nobody approved it in time{at(request.expires_at)}. Nothing was sent."
+        when = f" (at {clock(request.expires_at)})" if request.expires_at else ""
+        return f":alarm_clock: Expired: nobody approved it in time{when}. Nothing was sent."
     return _OTHER_STATES.get(state, f"*{esc(state.value)}*")
 
 

@@ -160,3 +160,44 @@ def harness(world: World) -> Harness:  # noqa: F811 (the service fixture, import
         response_url_ok=lambda url: url.startswith("https://hooks.slack.com/"),
     )
     return Harness(world, recorder, delivery, home, state, deps)
+
+
+def _problem_for(state: RequestState) -> Problem | None:
+    from bot.domain.problems import Code
+
+    return {
+        RequestState.FAILED: Problem(Code.FAILED_AFTER_ACCEPT, {"genesys_state": "Timeout", "agent": "Alice Agent"},
+                                     "corr-9"),
+        RequestState.UNCERTAIN: Problem(Code.NEVER_CONFIRMED, {"ended": False, "waited_seconds": 600}, "corr-9"),
+        RequestState.REFUSED: Problem(Code.CALL_ENDED, {}),
+        RequestState.SUPERSEDED: Problem(Code.CALL_CHANGED, {"agent_then": "Alice Agent", "agent_now": "Bob"}),
+    }.get(state)
+
+
+def in_state(state: RequestState, **changes: Any) -> TransferRequest:
+    """A request as it looks in `state` after the usual path (who acted, when, correlation id)."""
+    acted = {
+        RequestState.APPROVED: APPROVER, RequestState.EXECUTING: APPROVER, RequestState.ACCEPTED: APPROVER,
+        RequestState.SUCCEEDED: APPROVER, RequestState.FAILED: APPROVER, RequestState.UNCERTAIN: APPROVER,
+        RequestState.SUPERSEDED: APPROVER, RequestState.DENIED: APPROVER, RequestState.CANCELLED: REQUESTER,
+    }.get(state)
+    base: dict[str, Any] = {"problem": _problem_for(state)}
+    if acted:
+        base.update(acted_by=acted, acted_at=T0 + timedelta(minutes=2))
+    if state in (RequestState.ACCEPTED, RequestState.SUCCEEDED, RequestState.FAILED, RequestState.UNCERTAIN):
+        base.update(correlation_id="corr-9", sent_at=T0 + timedelta(minutes=2))
+    if state is RequestState.SUCCEEDED:
+        base.update(updated_at=T0 + timedelta(minutes=3))
+    base.update(changes)
+    return make_request(state, **base)
+
+
+def targets() -> dict[str, dict[str, Any]]:
+    """The same request aimed at each kind of target."""
+    return {
+        "queue": {},
+        "agent": {"target": Target(TargetKind.AGENT, "u-bob", "Bob", "bob@example.com"),
+                  "ask": Ask(CONV, "agent-email:bob@example.com")},
+        "number": {"target": Target(TargetKind.NUMBER, "+14155550100", "+14155550100"),
+                   "ask": Ask(CONV, "number:+14155550100")},
+    }
