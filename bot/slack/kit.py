@@ -9,37 +9,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.slack.text import BUTTON_TEXT, CONTEXT_TEXT, FIELD_TEXT, HEADER_TEXT, PLAIN_TEXT, SECTION_TEXT, clip, cut
+from bot.slack.text import BUTTON_TEXT, CONTEXT_TEXT, HEADER_TEXT, PLAIN_TEXT, SECTION_TEXT, clip, cut
 
 Block = dict[str, Any]
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 MAX_CONTEXT_ELEMENTS = 10
-MAX_FIELDS = 10
 BLANK = " "  # Slack refuses "", and a lone space renders as nothing
 
 
 def mrkdwn(text: str, limit: int = SECTION_TEXT) -> dict[str, Any]:
+    """Verbatim mrkdwn, clipped on a safe boundary: user text never auto-links or pings."""
     return {"type": "mrkdwn", "text": clip(text, limit) or BLANK, "verbatim": True}
 
 
 def plain(text: str, limit: int = PLAIN_TEXT) -> dict[str, Any]:
+    """plain_text cut to its limit (Slack rejects the whole message for one overlong label)."""
     return {"type": "plain_text", "text": cut(text, limit) or BLANK, "emoji": True}
 
 
 def section(text: str, *, block_id: str | None = None, accessory: dict[str, Any] | None = None) -> Block:
+    """A section of mrkdwn text, optionally with one accessory (a button)."""
     block: Block = {"type": "section", "text": mrkdwn(text)}
     if block_id:
         block["block_id"] = block_id
     if accessory:
         block["accessory"] = accessory
     return block
-
-
-def fields(pairs: list[tuple[str, str]]) -> Block | None:
-    """A two-column section of `*label*\\nvalue` pairs (empty values dropped); None when nothing is left."""
-    items = [mrkdwn(f"*{label}*\n{value}", FIELD_TEXT) for label, value in pairs if value][:MAX_FIELDS]
-    return {"type": "section", "fields": items} if items else None
 
 
 def context(*texts: str) -> Block | None:
@@ -49,14 +45,17 @@ def context(*texts: str) -> Block | None:
 
 
 def header(text: str) -> Block:
+    """A header block (plain text, ≤150 characters)."""
     return {"type": "header", "text": plain(text, HEADER_TEXT)}
 
 
 def divider() -> Block:
+    """A divider between groups of blocks."""
     return {"type": "divider"}
 
 
 def button(label: str, action_id: str, value: str, *, style: str | None = None) -> dict[str, Any]:
+    """A button; `value` is what the click listener gets back (≤2,000 characters)."""
     element: dict[str, Any] = {"type": "button", "action_id": action_id, "text": plain(label, BUTTON_TEXT),
                                "value": value[:2000]}
     if style:
@@ -65,6 +64,7 @@ def button(label: str, action_id: str, value: str, *, style: str | None = None) 
 
 
 def actions(block_id: str, *elements: dict[str, Any]) -> Block:
+    """An actions block; its block_id must be unique in the message or view."""
     return {"type": "actions", "block_id": block_id[:255], "elements": list(elements)[:25]}
 
 

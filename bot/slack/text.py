@@ -76,6 +76,7 @@ def clip(mrkdwn: str, limit: int) -> str:
 
 
 def is_user_id(value: str | None) -> bool:
+    """True for ids Slack can render as a mention (U… or W…)."""
     return bool(value and _USER_ID.match(value))
 
 

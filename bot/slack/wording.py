@@ -215,7 +215,7 @@ def _several_calls(f: Facts) -> Worded:
     verb = "have" if who == "you" else "has"
     count = len(f.get("candidates") or []) or "several"
     return Worded(f"{who[:1].upper()}{who[1:]} {verb} {count} live calls, so I don't know which one you mean.",
-                  "Pick one; nothing is transferred until you pick one.")
+                  "Pick the call to transfer, or paste its conversation id.")
 
 
 # ---- targets ---------------------------------------------------------------------------------
@@ -612,11 +612,13 @@ def working_on_it(ask: Ask) -> str:
 
 
 def store_unavailable() -> dict[str, Any]:
+    """The ack when the request could not be stored: nothing was sent, and nothing will be."""
     return private(":warning: I can't take transfers right now (the bot's database is unavailable); "
                    "nothing was sent. Try again in a minute, or transfer it in Genesys directly.")
 
 
 def unexpected() -> dict[str, Any]:
+    """The ack when the bot failed before it could hand the request over."""
     return private(":warning: Something went wrong on the bot's side; nothing was sent. Try again, and tell "
                    "whoever runs the bot if it keeps happening.")
 

@@ -13,5 +13,6 @@ from bot.slack.listeners import actions, commands, events, options, shortcuts, v
 
 
 def register_listeners(app: App, deps: SlackDeps) -> None:
+    """Wire every surface's listeners to `app`, all sharing one `deps`."""
     for surface in (commands, actions, shortcuts, views, options, events):
         surface.register(app, deps)

@@ -56,6 +56,7 @@ class Click:
 
 
 def read_click(body: dict[str, Any]) -> Click:
+    """The click's user, value and container; tolerant of missing keys (payloads vary by surface)."""
     container = body.get("container") or {}
     action = (body.get("actions") or [{}])[0] or {}
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
@@ -82,5 +83,6 @@ def tell_clicker(deps: SlackDeps, click: Click, reply: dict[str, Any], *, reques
 
 
 def went_wrong() -> dict[str, Any]:
+    """The answer when the bot itself failed: say so, and point at the request's message for its state."""
     return wording.private(":warning: Something went wrong on the bot's side. The request's message shows its "
                            "state; check the call in Genesys before trying again.")

@@ -22,6 +22,7 @@ DENY = "transfer_deny"
 
 
 def approval_block_id(request_id: str) -> str:
+    """Unique per request, so several approval messages never share a block id."""
     return f"approval:{request_id}"
 
 

@@ -72,9 +72,9 @@ def target_detail(request: TransferRequest, *, show_number: bool = False) -> str
         known = health(snap.target_health)
         return f"{name} had {known}" if known else name
     if t.kind is TargetKind.AGENT:
-        email = f" ({esc(t.detail, 120)})" if t.detail else ""
-        status = f", {routing(snap.target_routing_status)} when asked" if snap.target_routing_status else ""
-        return f"{name} (agent){email}{status}"
+        email = f", {esc(t.detail, 120)}" if t.detail else ""
+        status = f"; {routing(snap.target_routing_status)} when asked" if snap.target_routing_status else ""
+        return f"{name} (agent{email}){status}"
     return f"{name} (outside number)"
 
 
@@ -87,6 +87,7 @@ def going_for(request: TransferRequest) -> str:
 
 
 def queue_then(request: TransferRequest) -> str:
+    """The queue the conversation was in when asked; "none" when it came in directly."""
     snap = request.snapshot
     if snap is None:
         return ""
@@ -96,10 +97,12 @@ def queue_then(request: TransferRequest) -> str:
 
 
 def actor(request: TransferRequest) -> str:
+    """Who acted last (mention, "the bot" or "operator …")."""
     return mention(request.acted_by)
 
 
 def at(when: datetime | None) -> str:
+    """" at 10:02 UTC", or "" when the time is unknown."""
     return f" at {clock(when)}" if when else ""
 
 
@@ -186,10 +189,12 @@ def confirmation(request: TransferRequest) -> str:
 
 
 def outcome_and_problem(request: TransferRequest, *, show_number: bool = False) -> str:
+    """The outcome line, then the worded problem (with next step and correlation id) if any."""
     return join([outcome(request, show_number=show_number), problem(request)], "\n")
 
 
 def time_left(request: TransferRequest, now: datetime) -> str:
+    """How long an approver still has: "expires in 4 min 10 s"."""
     if request.expires_at is None:
         return ""
     left = request.expires_at - now

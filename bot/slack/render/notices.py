@@ -41,6 +41,7 @@ _ALREADY = {
 
 
 def cancel_button(request: TransferRequest) -> dict[str, Any]:
+    """The requester's Cancel (value: the request id), on their notice and their Home tab."""
     return kit.button("Cancel request", CANCEL, request.id)
 
 

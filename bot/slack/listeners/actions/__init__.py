@@ -14,6 +14,7 @@ from bot.slack.render.notices import CANCEL, PICK_CALL
 
 
 def register(app: App, deps: SlackDeps) -> None:
+    """Buttons: decisions, cancel, picking a call, and the Home tab's own buttons."""
     def approve(ack: Ack, body: dict[str, Any]) -> None:
         handle_click(ack, body, "approve", deps)
 

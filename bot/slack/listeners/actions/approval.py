@@ -21,6 +21,7 @@ VERBS = ("approve", "deny", "cancel")
 
 
 def not_ours() -> dict[str, Any]:
+    """The answer to a button whose value isn't a request id (forged, or from an old version)."""
     return wording.private(":warning: That button doesn't belong to a transfer request I know.")
 
 

@@ -14,6 +14,7 @@ MAX_PAGE = 1000
 
 
 def handle_open_modal(ack: Any, body: dict[str, Any], deps: SlackDeps) -> None:
+    """The Home tab's "Transfer a conversation" button: ack, then open the form while the trigger is fresh."""
     ack()
     try:
         deps.delivery.open_view(str(body.get("trigger_id") or ""), transfer_modal())

@@ -25,6 +25,7 @@ def split_pick(value: str) -> tuple[str, str] | None:
 
 
 def handle_pick(ack: Any, body: dict[str, Any], deps: SlackDeps) -> None:
+    """The requester picked one call; ack, then make the new request on the transfer pool."""
     ack()
     try:
         click = read_click(body)
@@ -40,6 +41,7 @@ def handle_pick(ack: Any, body: dict[str, Any], deps: SlackDeps) -> None:
 
 
 def run_pick(deps: SlackDeps, click: Click, request_id: str, conversation_id: str) -> None:
+    """On the transfer pool: a new request for the picked call, validated at once; the choice is replaced."""
     try:
         result = deps.service.pick(request_id, conversation_id, click.user)
     except Exception:

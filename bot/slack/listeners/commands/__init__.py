@@ -9,6 +9,7 @@ from bot.slack.listeners.commands.transfer import handle_transfer
 
 
 def register(app: App, deps: SlackDeps) -> None:
+    """Slash commands: `/transfer`."""
     def transfer_command(ack: Ack, command: dict[str, Any]) -> None:
         handle_transfer(ack, command, deps)
 

@@ -9,6 +9,7 @@ from bot.slack.listeners.events.home import handle_home_opened
 
 
 def register(app: App, deps: SlackDeps) -> None:
+    """Events: the Home tab being opened."""
     def app_home_opened(event: dict[str, Any]) -> None:
         handle_home_opened(event, deps)
 

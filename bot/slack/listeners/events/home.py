@@ -11,6 +11,7 @@ log = logging.getLogger(__name__)
 
 
 def handle_home_opened(event: dict[str, Any], deps: SlackDeps) -> None:
+    """Only the Home tab; the Messages tab needs nothing from us."""
     if event.get("tab") != "home":
         return
     user = str(event.get("user") or "")

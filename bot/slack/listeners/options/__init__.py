@@ -10,6 +10,7 @@ from bot.slack.render.modal import QUEUE
 
 
 def register(app: App, deps: SlackDeps) -> None:
+    """External select options: the form's queue typeahead."""
     def queue_suggestions(ack: Ack, payload: dict[str, Any]) -> None:
         handle_queue_options(ack, payload, deps)
 

@@ -9,6 +9,7 @@ from bot.slack.listeners.shortcuts.transfer import FROM_MESSAGE, GLOBAL, handle_
 
 
 def register(app: App, deps: SlackDeps) -> None:
+    """Global and message shortcuts that open the transfer form."""
     def global_shortcut(ack: Ack, body: dict[str, Any]) -> None:
         handle_global(ack, body, deps)
 

@@ -20,6 +20,7 @@ NO_ID_HINT = ("I found no conversation id or Genesys interaction link in that me
 
 
 def handle_global(ack: Any, body: dict[str, Any], deps: SlackDeps) -> None:
+    """The global shortcut: ack, then open an empty form while the trigger is fresh."""
     ack()
     try:
         deps.delivery.open_view(str(body.get("trigger_id") or ""), transfer_modal())
@@ -38,6 +39,7 @@ def form_for_message(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def handle_from_message(ack: Any, body: dict[str, Any], deps: SlackDeps) -> None:
+    """The message shortcut: ack, then open the form prefilled from the message."""
     ack()
     try:
         deps.delivery.open_view(str(body.get("trigger_id") or ""), form_for_message(body))

@@ -10,6 +10,7 @@ from bot.slack.render.modal import CALLBACK_ID
 
 
 def register(app: App, deps: SlackDeps) -> None:
+    """View submissions: the transfer form."""
     def transfer_submission(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         handle_submission(ack, body, view, deps)
 

@@ -32,6 +32,7 @@ def _response_url(body: dict[str, Any], channel: str | None, deps: SlackDeps) ->
 
 
 def handle_submission(ack: Any, body: dict[str, Any], view: dict[str, Any], deps: SlackDeps) -> None:
+    """Answer within 3 s: errors keep the form open; a stored request closes it."""
     once = AckOnce(ack)
     try:
         parsed = read_modal(view)

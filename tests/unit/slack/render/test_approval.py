@@ -85,7 +85,7 @@ def test_agent_target_shows_routing_status():
     request = replace(request, snapshot=replace(request.snapshot, target_routing_status="ON_QUEUE",
                                                 target_health=None))
     text = all_text(render(request))
-    assert "Bob (agent) (bob@example.com), on queue when asked" in text
+    assert "Bob (agent, bob@example.com); on queue when asked" in text
 
 
 def test_number_is_masked_unless_the_audience_may_see_it():
