@@ -61,8 +61,12 @@ def _head(request: TransferRequest, *, show_number: bool) -> str:
             f"{d.target(request, show_number=show_number)}.")
 
 
-def _expiry(request: TransferRequest) -> str:
-    return f"Expires at {clock(request.expires_at)} if nobody acts" if request.expires_at else ""
+def _expiry(request: TransferRequest, now: datetime) -> str:
+    if request.expires_at is None:
+        return ""
+    if request.expires_at <= now:  # the sweeper hasn't got to it yet; clicks will say "already expired"
+        return f"Expired at {clock(request.expires_at)}; closing it"
+    return f"Expires at {clock(request.expires_at)} if nobody acts"
 
 
 def _needs(request: TransferRequest) -> str:
@@ -81,14 +85,18 @@ def _fallback(request: TransferRequest, *, show_number: bool) -> str:
 
 
 def approval_message(request: TransferRequest, now: datetime, *, show_number: bool) -> dict[str, Any]:
-    """chat.postMessage/chat.update body for the approval channel, for whatever state the request is in."""
+    """chat.postMessage/chat.update body for the approval channel, for whatever state the request is in.
+
+    `now` is when it is rendered (an overdue request says so); `show_number`: whether this
+    channel may see an outside number unmasked. Add `response_type` if sent by response_url.
+    """
     pending = request.state is S.PENDING
     request_ref = f"Request {code(short_id(request.id))}"
     if pending:
         tail = [
             kit.section(d.votes(request)) if d.votes(request) else None,
             decision_buttons(request),
-            kit.context(_expiry(request), _needs(request), request_ref),
+            kit.context(_expiry(request, now), _needs(request), request_ref),
         ]
     else:
         tail = [kit.context(join([d.approved_by(request), d.confirmation(request), d.correlation(request),

@@ -85,7 +85,7 @@ def transfer_modal(
         "type": "conversations_select",
         "default_to_current_conversation": True,
         "response_url_enabled": True,
-        "filter": {"include": ["public", "private", "im"], "exclude_bot_users": True},
+        "filter": {"include": ["public", "private", "im"]},
         "placeholder": kit.plain("Pick a channel (or leave empty for a DM)"),
     }
     if channel and _CONVERSATION.match(channel):

@@ -35,7 +35,11 @@ def _details(request: TransferRequest) -> str:
 
 
 def result_message(request: TransferRequest, now: datetime) -> dict[str, Any]:
-    """chat.postMessage/chat.update body: who asked, what, where to, and how it stands now (numbers masked)."""
+    """chat.postMessage/chat.update body: who asked, what, where to, and how it stands now (numbers masked).
+
+    Everything shown comes from the request, so re-rendering it later never changes old facts;
+    `now` is kept for the reconciler's uniform call. Add `response_type` if sent by response_url.
+    """
     glass = (":rotating_light: *Break glass:* sent without approval (`/transfer --now`)."
              if request.break_glass else "")
     head = d.outcome_and_problem(request)

@@ -36,12 +36,23 @@ def handle_click(ack: Any, body: dict[str, Any], verb: str, deps: SlackDeps) -> 
             tell_clicker(deps, click, not_ours())
             return
         if verb in ("approve", "deny") and click.on_channel_message:
-            # The click can beat the bot's own bookkeeping of the message it just posted.
-            ref = MessageRef(click.channel or "", click.message_ts or "").encode()
-            deps.service.ctx.store.set_message_ref(click.value, ref)
+            remember_message(deps, click)
         deps.run_later(run_click, deps, verb, click)
     except Exception:
         log.exception("%s click could not be handed over", verb)
+
+
+def remember_message(deps: SlackDeps, click: Click) -> None:
+    """Record the clicked message as the request's message, unless one is recorded already.
+
+    A click can beat the bot's own bookkeeping of the message it just posted; without this the
+    reconciler would not know which message to update. Failing here must not lose the click.
+    """
+    ref = MessageRef(click.channel or "", click.message_ts or "").encode()
+    try:
+        deps.service.ctx.store.set_message_ref(click.value, ref)
+    except Exception:
+        log.warning("could not record the message of request %s", click.value, exc_info=True)
 
 
 def run_click(deps: SlackDeps, verb: str, click: Click) -> None:

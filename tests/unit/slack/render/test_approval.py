@@ -169,3 +169,11 @@ def test_break_glass_notice():
     assert "Break glass" in text and "`/transfer --now`" in text and f"<@{REQUESTER}>" in text
     assert "call `3f1c2a4e`" in text and "without waiting for approval" in text
     assert "Sent at 10:02 UTC" in text and CONV[:8] in body["text"]
+
+
+def test_an_overdue_request_says_it_is_closing():
+    from datetime import timedelta
+
+    request = make_request()
+    body = check_message(approval_message(request, request.expires_at + timedelta(seconds=5), show_number=False))
+    assert "Expired at 10:15 UTC; closing it" in all_text(body)

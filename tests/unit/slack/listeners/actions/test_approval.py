@@ -147,3 +147,14 @@ def test_a_click_without_a_user_is_ignored(harness: Harness):
     body["user"] = {}
     run(harness, "approve", body)
     assert harness.recorder.jobs == [] and harness.delivery.responses == []
+
+
+def test_a_failing_message_bookkeeping_does_not_lose_the_click(harness: Harness, monkeypatch):
+    request = pending(harness)
+
+    def down(*a, **k):
+        raise RuntimeError("db down")
+
+    monkeypatch.setattr(harness.world.store, "set_message_ref", down)
+    run(harness, "approve", click(request.id))
+    assert harness.recorder.kinds() == ["ack", "run_later"]
