@@ -58,26 +58,32 @@ def _pending(request: TransferRequest) -> dict[str, Any]:
     return kit.ephemeral(text, kit.section(text), kit.actions(f"cancel:{request.id}", cancel_button(request)))
 
 
-def _candidate(request: TransferRequest, index: int, candidate: dict[str, Any], now: datetime) -> kit.Block | None:
+def _how_long(started_iso: object, now: datetime | None) -> str:
+    """"going for 4 min 10 s" (or "started 10:02 UTC" without a `now`); "" when unknown."""
+    try:
+        started = datetime.fromisoformat(str(started_iso)) if started_iso else None
+    except ValueError:
+        return ""
+    if started is None:
+        return ""
+    started = started if started.tzinfo else started.replace(tzinfo=UTC)
+    return f"going for {duration(now - started)}" if now else f"started {clock(started)}"
+
+
+def _candidate(request: TransferRequest, index: int, candidate: dict[str, Any],
+               now: datetime | None) -> kit.Block | None:
     conversation_id = str(candidate.get("conversation_id") or "")
     if not conversation_id:
         return None
     queue = str(candidate.get("queue") or "")
-    going = ""
-    try:
-        started = datetime.fromisoformat(str(candidate["started"])) if candidate.get("started") else None
-    except ValueError:
-        started = None
-    if started is not None:
-        going = duration(now - started)
-    line = join([f"call {code(short_id(conversation_id))}", f"from {esc(queue, 100)}" if queue else "",
-                 f"going for {going}" if going else ""])
-    label = cut(join([short_id(conversation_id), queue, going]), BUTTON_TEXT)
+    going = _how_long(candidate.get("started"), now)
+    line = join([f"call {code(short_id(conversation_id))}", f"from {esc(queue, 100)}" if queue else "", going])
+    label = cut(join([short_id(conversation_id), queue, going.removeprefix("going for ")]), BUTTON_TEXT - 9)
     return kit.section(line, block_id=f"pick:{request.id}:{index}",
                        accessory=kit.button(f"Transfer {label}", PICK_CALL, f"{request.id}:{conversation_id}"))
 
 
-def _several_calls(request: TransferRequest, now: datetime) -> dict[str, Any]:
+def _several_calls(request: TransferRequest, now: datetime | None) -> dict[str, Any]:
     candidates = list((request.problem.fact("candidates") if request.problem else None) or [])[:MAX_CANDIDATES]
     head = problem_text(request.problem) if request.problem else ""
     text = f":point_down: {head}"
@@ -95,8 +101,10 @@ def _refused(request: TransferRequest) -> str:
 
 
 def requester_notice(request: TransferRequest, now: datetime | None = None) -> dict[str, Any]:
-    """The requester's private view of their request (ephemeral / response_url body, never replaces)."""
-    now = now or datetime.now(UTC)
+    """The requester's private view of their request (ephemeral / response_url body, never replaces).
+
+    `now` lets a several-calls choice say how long each call has been going (else when it started).
+    """
     if request.state is S.PENDING:
         return _pending(request)
     problem = request.problem

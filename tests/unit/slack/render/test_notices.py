@@ -154,3 +154,8 @@ def test_pick_replaces_the_choice():
     fresh = make_request(S.PENDING, conversation_id=OTHER_CALL)
     body = reply(ClickResult(ClickOutcome.PICKED, fresh), "pick")
     assert body["replace_original"] is True and "Picked call `9e2b7c1d`" in body["text"]
+
+
+def test_several_calls_without_a_clock_say_when_each_started():
+    body = notice(several_calls(), now=None)
+    assert "started 09:58 UTC" in all_text(body)
