@@ -18,7 +18,6 @@ OPERATOR_PREFIX = "cli:"  # requests and cancels made with `python -m bot` by wh
 
 # Slack limits we cut to (characters).
 SECTION_TEXT = 3000
-FIELD_TEXT = 2000
 CONTEXT_TEXT = 3000
 OPTION_TEXT = 75
 BUTTON_TEXT = 75
@@ -73,11 +72,6 @@ def clip(mrkdwn: str, limit: int) -> str:
     if amp >= 0 and ";" not in head[amp:]:
         head = head[:amp]
     return head.rstrip() + ELLIPSIS
-
-
-def is_user_id(value: str | None) -> bool:
-    """True for ids Slack can render as a mention (U… or W…)."""
-    return bool(value and _USER_ID.match(value))
 
 
 def mention(user_id: str | None) -> str:

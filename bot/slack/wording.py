@@ -622,7 +622,3 @@ def unexpected() -> dict[str, Any]:
     return private(":warning: Something went wrong on the bot's side; nothing was sent. Try again, and tell "
                    "whoever runs the bot if it keeps happening.")
 
-
-def since(start: datetime | None, now: datetime) -> str:
-    """How long something has been going: "4 min 05 s", or "" when the start is unknown."""
-    return duration(now - start) if start else ""
