@@ -35,7 +35,7 @@ def decision_buttons(request: TransferRequest, *, block_id: str | None = None) -
     )
 
 
-def facts(request: TransferRequest, now: datetime, *, show_number: bool) -> str:
+def facts(request: TransferRequest, *, show_number: bool) -> str:
     """The request-time facts an approver decides on, one `*Label:* value` line each."""
     snap = request.snapshot
     lines = [
@@ -107,7 +107,7 @@ def approval_message(request: TransferRequest, now: datetime, *, show_number: bo
         _banner(request),
         kit.section(_head(request, show_number=show_number)),
         outcome,
-        kit.section(facts(request, now, show_number=show_number) or d.conversation(request)),
+        kit.section(facts(request, show_number=show_number) or d.conversation(request)),
         *tail,
     )
 
