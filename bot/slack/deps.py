@@ -44,8 +44,11 @@ class Delivery(Protocol):
 
 
 class HomePublisher(Protocol):
-    def publish(self, user: str, *, flash: str | None = None) -> None:
-        """Re-render and views.publish this user's Home tab (throttled to once a second per user)."""
+    def publish(self, user: str, *, flash: str | None = None, page: int = 0) -> None:
+        """Re-render and views.publish this user's Home tab (throttled to once a second per user).
+
+        `page`: which page of pending requests an approver sees (Next/Previous on the Home tab).
+        """
         ...
 
 

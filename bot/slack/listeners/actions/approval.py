@@ -1,46 +1,66 @@
-"""Approve / Deny / Cancel clicks. Authorisation happens in the service, on every click."""
+"""Approve / Deny / Cancel clicks: ack, note where the message lives, decide on the transfer pool.
+
+Authorisation happens in the service on every click (anyone who sees a message can click its
+buttons). The clicker is answered privately: by response_url, or on the Home tab with a flash,
+since clicks there come without one.
+"""
 
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Callable
+from typing import Any
 
-from slack_bolt import Ack, Respond
-
-from bot.slack import blocks
-from bot.slack.listeners.context import ListenerContext
+from bot.slack import wording
+from bot.slack.deps import SlackDeps
+from bot.slack.listeners.common import REQUEST_ID, Click, read_click, tell_clicker, went_wrong
+from bot.slack.origin import MessageRef
+from bot.slack.render.notices import click_reply
 
 log = logging.getLogger(__name__)
-_REQUEST_ID = re.compile(r"^[0-9a-f]{32}$")
+VERBS = ("approve", "deny", "cancel")
 
 
-def make_click_handler(ctx: ListenerContext, verb: str) -> Callable[..., None]:
-    def handle_click(ack: Ack, body: dict, respond: Respond) -> None:
-        ack()
-        clicker = (body.get("user") or {}).get("id", "")
-        actions = body.get("actions") or [{}]
-        request_id = str(actions[0].get("value", ""))
-        if not _REQUEST_ID.match(request_id) or not clicker:
-            respond(**blocks.private("That button doesn't belong to a transfer request I know."))
-            return
-        ctx.run_later(run_click, ctx, respond, verb, request_id, clicker)
-
-    handle_click.__name__ = f"handle_{verb}"
-    return handle_click
+def not_ours() -> dict[str, Any]:
+    """The answer to a button whose value isn't a request id (forged, or from an old version)."""
+    return wording.private(":warning: That button doesn't belong to a transfer request I know.")
 
 
-def run_click(ctx: ListenerContext, respond: Respond, verb: str, request_id: str, clicker: str) -> None:
-    service = ctx.service()
+def handle_click(ack: Any, body: dict[str, Any], verb: str, deps: SlackDeps) -> None:
+    """The listener body for transfer_approve / transfer_deny / transfer_cancel."""
+    ack()
     try:
-        result = getattr(service, verb)(request_id, clicker)
+        click = read_click(body)
+        if not click.user:
+            return
+        if not REQUEST_ID.match(click.value):
+            tell_clicker(deps, click, not_ours())
+            return
+        if verb in ("approve", "deny") and click.on_channel_message:
+            remember_message(deps, click)
+        deps.run_later(run_click, deps, verb, click)
     except Exception:
-        log.exception("%s of request %s failed unexpectedly", verb, request_id)
-        respond(**blocks.private("Something went wrong on the bot's side. Check the request message for its state."))
-        return
-    if result.finished is not None:
-        respond(**blocks.already_finished(result.finished))
-    else:
-        # A successful Cancel comes from the requester's private notice: replace it.
-        replace = verb == "cancel" and result.ending is not None
-        respond(**blocks.private(result.message, replace_original=replace))
+        log.exception("%s click could not be handed over", verb)
+
+
+def remember_message(deps: SlackDeps, click: Click) -> None:
+    """Record the clicked message as the request's message, unless one is recorded already.
+
+    A click can beat the bot's own bookkeeping of the message it just posted; without this the
+    reconciler would not know which message to update. Failing here must not lose the click.
+    """
+    ref = MessageRef(click.channel or "", click.message_ts or "").encode()
+    try:
+        deps.service.ctx.store.set_message_ref(click.value, ref)
+    except Exception:
+        log.warning("could not record the message of request %s", click.value, exc_info=True)
+
+
+def run_click(deps: SlackDeps, verb: str, click: Click) -> None:
+    """On the transfer pool: the decision itself (re-reads Genesys on approve), then the private answer."""
+    try:
+        result = getattr(deps.service, verb)(click.value, click.user)
+        reply = click_reply(result, verb)
+    except Exception:
+        log.exception("%s of request %s failed unexpectedly", verb, click.value)
+        reply = went_wrong()
+    tell_clicker(deps, click, reply, request_id=click.value)

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
-from slack_bolt import App
+from typing import Any
 
-from bot.slack.listeners.commands.transfer import make_transfer_command
-from bot.slack.listeners.context import ListenerContext
+from slack_bolt import Ack, App
+
+from bot.slack.deps import SlackDeps
+from bot.slack.listeners.commands.transfer import handle_transfer
 
 
-def register(app: App, ctx: ListenerContext) -> None:
-    app.command("/transfer")(make_transfer_command(ctx))
+def register(app: App, deps: SlackDeps) -> None:
+    """Slash commands: `/transfer`."""
+    def transfer_command(ack: Ack, command: dict[str, Any]) -> None:
+        handle_transfer(ack, command, deps)
+
+    app.command("/transfer")(transfer_command)

@@ -1,69 +1,79 @@
-"""`/transfer <conversation-id> <queue name>`: parse, ack at once, transfer in the background."""
+"""`/transfer`: parse, store the request, ack within Slack's 3 s, and validate it in the background.
+
+The request is durable before the ack (one insert), so a crash right after "Working on it"
+still leaves a row that recovery finishes or reports; Genesys is only touched by `process`,
+on the transfer pool.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
 
-from slack_bolt import Ack, Respond
-
-from bot.domain.model import RequestState
-from bot.domain.parsing import HelpRequest, ParseError, TransferCommand, parse_transfer_text
-from bot.service.problems import Problem
-from bot.service.transfers import Origin
-from bot.slack import blocks
-from bot.slack.listeners.context import ListenerContext
+from bot.domain.parsing import HelpRequest, OpenModal, parse_transfer_text
+from bot.domain.problems import Problem
+from bot.domain.request import Ask
+from bot.ports.store import StoreUnavailable
+from bot.slack import wording
+from bot.slack.deps import SlackDeps
+from bot.slack.listeners.common import AckOnce
+from bot.slack.origin import encode_origin
+from bot.slack.render.modal import transfer_modal
 
 log = logging.getLogger(__name__)
-
-UNEXPECTED = Problem(
-    "internal",
-    "The bot hit an unexpected error while handling your transfer.",
-    "Check the call in Genesys before trying again, and tell whoever runs the bot.",
-)
+RESPONSE_URL_LIFETIME = timedelta(minutes=30)  # Slack: ≤5 uses within 30 minutes
 
 
-def make_transfer_command(ctx: ListenerContext) -> Callable[..., None]:
-    def transfer_command(ack: Ack, command: dict, respond: Respond) -> None:
-        parsed = parse_transfer_text(command.get("text"))
-        if isinstance(parsed, HelpRequest):
-            ack(**blocks.usage())
-            return
-        if isinstance(parsed, ParseError):
-            ack(**blocks.usage(parsed.message))
-            return
-        ack(text=blocks.working_on_it(parsed.conversation_id, parsed.queue_name))
-        origin = Origin(
-            channel_id=command.get("channel_id"),
-            team_id=command.get("team_id"),
-            response_url=command.get("response_url"),
-        )
-        ctx.run_later(run_transfer, ctx, respond, command["user_id"], parsed, origin)
-
-    return transfer_command
-
-
-def run_transfer(
-    ctx: ListenerContext, respond: Respond, requester: str, parsed: TransferCommand, origin: Origin
-) -> None:
+def handle_transfer(ack: Any, command: dict[str, Any], deps: SlackDeps) -> None:
+    """The /transfer listener body; every branch acks exactly once, before any slow work."""
+    once = AckOnce(ack)
     try:
-        ending = ctx.service().submit(
-            requester=requester,
-            conversation_id=parsed.conversation_id,
-            queue_name=parsed.queue_name,
-            origin=origin,
-        )
-    except Problem as problem:
-        respond(**blocks.problem(problem))
-        return
+        _dispatch(once, command, deps)
     except Exception:
-        log.exception("transfer of %s failed unexpectedly", parsed.conversation_id)
-        respond(**blocks.problem(UNEXPECTED))
-        return
-    request = ending.request
-    if request.state is RequestState.PENDING:
-        respond(**blocks.pending_notice(request, request.message_channel or origin.channel_id or ""))
-    elif request.state is RequestState.SUCCEEDED:
-        respond(**blocks.direct_result(ending))
+        log.exception("/transfer failed before it could be handed over")
+        once(wording.unexpected())
+
+
+def _dispatch(ack: AckOnce, command: dict[str, Any], deps: SlackDeps) -> None:
+    parsed = parse_transfer_text(command.get("text"))
+    if isinstance(parsed, HelpRequest):
+        ack(wording.usage())
+    elif isinstance(parsed, Problem):
+        ack(wording.usage(parsed))
+    elif isinstance(parsed, OpenModal):
+        ack()
+        _open_form(command, deps)
     else:
-        respond(**blocks.problem(ending.problem or UNEXPECTED))
+        take(ack, parsed.ask, command, deps)
+
+
+def _open_form(command: dict[str, Any], deps: SlackDeps) -> None:
+    """Right after the ack: trigger_ids expire 3 s after the command was typed."""
+    view = transfer_modal(channel=command.get("channel_id"))
+    opened = deps.delivery.open_view(str(command.get("trigger_id") or ""), view)
+    url = command.get("response_url")
+    if not opened and url and deps.response_url_ok(url):
+        deps.delivery.respond(url, wording.private(
+            ":warning: I couldn't open the transfer form (Slack refused it, perhaps because it took too long). "
+            f"Run `/transfer` again, or type it out:\n\n{wording.USAGE}"))
+
+
+def take(ack: AckOnce, ask: Ask, command: dict[str, Any], deps: SlackDeps) -> None:
+    """Store the request, remember where to answer, ack "Working on it", then validate it in the background."""
+    user = str(command.get("user_id") or "")
+    channel = command.get("channel_id")
+    try:
+        request = deps.service.receive(ask, user, origin=encode_origin(channel, user))
+    except StoreUnavailable:
+        log.warning("/transfer refused: the request store is unavailable")
+        ack(wording.store_unavailable())
+        return
+    url = command.get("response_url")
+    if url and deps.response_url_ok(url):
+        try:
+            deps.state.remember_response_url(request.id, url, deps.now() + RESPONSE_URL_LIFETIME)
+        except Exception:  # replies fall back to ephemeral/DM; the transfer itself is unaffected
+            log.warning("could not remember the response_url of request %s", request.id, exc_info=True)
+    ack(wording.private(wording.working_on_it(ask)))
+    deps.run_later(deps.service.process, request.id)
