@@ -44,6 +44,13 @@ def assess(conversation: Conversation) -> Transferable | Problem:
     leg to replace is the single *connected* agent/user leg, never the first one listed.
     Monitoring, coaching and barge-in legs are supervisors listening in, not a second agent.
     """
+    verdict = _assess(conversation)
+    if isinstance(verdict, Problem) and "media" not in verdict.facts:
+        return Problem(verdict.code, {**verdict.facts, "media": conversation.media.value}, verdict.correlation_id)
+    return verdict
+
+
+def _assess(conversation: Conversation) -> Transferable | Problem:
     legs = conversation.participants
     unknown = [p for p in legs if p.end_time is None and p.state not in KNOWN_STATES]
     if unknown:

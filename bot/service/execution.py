@@ -86,6 +86,7 @@ class Execution:
                             reason="confirmed by Genesys")
         if reading.status is TransferStatus.FAILED:
             problem = Problem(Code.FAILED_AFTER_ACCEPT, {"genesys_state": reading.genesys_state,
+                                                          "media": _media(request),
                                                           "agent": request.snapshot.agent_name},
                               request.correlation_id)
             return ctx.move(request, [S.ACCEPTED], S.FAILED, changes={"problem": problem,
@@ -113,3 +114,7 @@ class Execution:
 
 def actor_or_system(request: TransferRequest) -> str:
     return request.acted_by or SYSTEM
+
+
+def _media(request: TransferRequest) -> str | None:
+    return request.media.value if request.media else None

@@ -67,6 +67,7 @@ class Recovery:
                             reason="recovered: conversation is at the target")
         if reading.status is TransferStatus.FAILED:
             problem = Problem(Code.FAILED_AFTER_ACCEPT, {"genesys_state": reading.genesys_state,
+                                                          "media": _media(request),
                                                           "agent": request.snapshot.agent_name})
             return ctx.move(request, [S.EXECUTING], S.FAILED, changes={"problem": problem},
                             reason="recovered: Genesys reports the transfer failed")
@@ -82,3 +83,7 @@ class Recovery:
         problem = Problem(Code.UNCERTAIN, {"during": "recovery", "agent": request.snapshot.agent_name})
         return ctx.move(request, [S.EXECUTING], S.UNCERTAIN, changes={"problem": problem},
                         reason="recovered: conversation moved, not to the target")
+
+
+def _media(request: TransferRequest) -> str | None:
+    return request.media.value if request.media else None

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from bot.domain.request import Ask, RequestState, TransferRequest, Via
 from bot.service.context import Context
-from bot.service.decisions import ClickOutcome, ClickResult, Decisions
+from bot.service.decisions import ClickResult, Decisions
 from bot.service.execution import Execution
 from bot.service.intake import Intake
 from bot.service.recovery import Recovery
@@ -66,20 +66,17 @@ class TransferService:
         return self.decisions.operator_cancel(request_id, operator)
 
     def pick(self, request_id: str, conversation_id: str, clicker: str) -> ClickResult:
-        result = self.decisions.pick(request_id, conversation_id, clicker)
-        if result.outcome is ClickOutcome.PICKED and result.request is not None:
-            processed = self.process(result.request.id)
-            return ClickResult(ClickOutcome.PICKED, processed or result.request)
-        return result
+        """Make (and store) the new request for the picked call; the caller then `process`es it."""
+        return self.decisions.pick(request_id, conversation_id, clicker)
 
-    def undeliverable(self, request_id: str, reason: str) -> TransferRequest | None:
+    def undeliverable(self, request_id: str, error: str, channel: str | None = None) -> TransferRequest | None:
         """The approval message can't be posted: withdraw the request rather than leave it unseen."""
         from bot.domain.problems import Code, Problem
 
         request = self.ctx.store.get(request_id)
         if request is None:
             return None
-        problem = Problem(Code.APPROVAL_POST_FAILED, {"error": reason[:100]})
+        problem = Problem(Code.APPROVAL_POST_FAILED, {"error": error[:100], "channel": channel})
         return self.ctx.move(request, [S.PENDING], S.CANCELLED, changes={"problem": problem}, reason=problem.code.value)
 
     # ---- background duties (the sweeper calls these) --------------------------------------------

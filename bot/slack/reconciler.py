@@ -67,7 +67,7 @@ class Reconciler:
         owner: str,
         now: Callable[[], datetime],
         on_change: Callable[[TransferRequest], None] = lambda r: None,
-        undeliverable: Callable[[str, str], None] = lambda request_id, reason: None,
+        undeliverable: Callable[..., object] = lambda request_id, error, channel=None: None,
         workers: int = 4,
     ) -> None:
         self.store = store
@@ -202,13 +202,13 @@ class Reconciler:
         origin = decode_origin(request.origin, request.requester_id)
         channel = self.approval_channel or origin.channel
         if not channel:
-            self._cannot_post(request, "no_channel")
+            self._cannot_post(request, "no_channel", None)
             return None
         try:
             posted = self.delivery.post(channel, approval_message(request, request.created_at, show_number=False),
                                         request_id=request.id, kind="approval")
         except NotDelivered as error:
-            self._cannot_post(request, error.reason)
+            self._cannot_post(request, error.reason, channel)
             return None
         ref = MessageRef(posted.channel, posted.ts)
         if not self.store.set_message_ref(request.id, ref.encode()):
@@ -217,10 +217,10 @@ class Reconciler:
             return decode_message_ref(stored.message_ref if stored else None) or ref
         return ref
 
-    def _cannot_post(self, request: TransferRequest, reason: str) -> None:
+    def _cannot_post(self, request: TransferRequest, reason: str, channel: str | None) -> None:
         log.warning("approval message for request %s can't be posted: %s", request.id, reason)
         if request.state is S.PENDING:
-            self.undeliverable(request.id, reason)
+            self.undeliverable(request.id, reason, channel)
 
     # ---- direct flow ---------------------------------------------------------------------------
 

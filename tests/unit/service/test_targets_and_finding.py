@@ -123,7 +123,8 @@ def test_several_calls_then_a_pick(open_world: World):
     assert w.service.pick(asked.id, second.id, "U0SOMEONE").problem.code is Code.NOT_REQUESTER
     assert w.service.pick(asked.id, "not-offered", REQUESTER).problem.code is Code.REQUEST_NOT_FOUND
     picked = w.service.pick(asked.id, second.id, REQUESTER)
-    assert picked.outcome is ClickOutcome.PICKED and picked.request.state is S.ACCEPTED
+    assert picked.outcome is ClickOutcome.PICKED and picked.request.state is S.RECEIVED
+    assert w.service.process(picked.request.id).state is S.ACCEPTED
     assert w.genesys.transfers[0][0] == second.id
 
 

@@ -56,3 +56,5 @@ def run_pick(deps: SlackDeps, click: Click, request_id: str, conversation_id: st
         except Exception:
             log.warning("could not remember the response_url of request %s", fresh.id, exc_info=True)
     tell_clicker(deps, click, click_reply(result, "pick"), request_id=fresh.id if fresh else request_id)
+    if result.outcome is ClickOutcome.PICKED and fresh is not None:
+        deps.service.process(fresh.id)
