@@ -142,3 +142,12 @@ def test_app_exits_2_listing_problems_without_traceback(tmp_path):
     assert "SLACK_BOT_TOKEN is missing" in done.stderr
     assert "GENESYS_CLOUD_CLIENT_ID is missing" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_env_example_documents_every_variable_the_settings_read():
+    import re
+
+    source = (ROOT / "bot" / "config" / "settings.py").read_text()
+    read = set(re.findall(r'"([A-Z][A-Z0-9_]{2,})"', source)) - {"DEFAULT_SLACK_API_URL"}
+    documented = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert read - documented == set()
