@@ -10,92 +10,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.config import Settings
-from bot.domain.model import Call, Queue
 from bot.domain.parsing import normalize_queue_name
 from bot.domain.policy import ApprovalPolicy
-from bot.genesys.errors import GenesysUnavailable
-from bot.genesys.port import GenesysPort, Priority
+from bot.genesys.background import BackgroundGenesys
+from bot.genesys.factory import sdk_factory
+from bot.ports.genesys import GenesysPort
 from bot.service.queues import QueueDirectory
 from bot.service.transfers import TransferService
 
 log = logging.getLogger(__name__)
-
-
-class BackgroundGenesys:
-    """A GenesysPort whose SDK client is built on a background thread.
-
-    Importing PureCloudPlatformClientV2 takes about 1.5-2.5 s and 220 MB; Slack must get its ack
-    long before that, so start-up does not wait. Calls made before it is ready wait (bounded).
-    """
-
-    def __init__(self, factory: Callable[[], GenesysPort], *, wait_seconds: float = 30.0) -> None:
-        self._factory = factory
-        self._wait = wait_seconds
-        self._ready = threading.Event()
-        self._client: GenesysPort | None = None
-        self._error: BaseException | None = None
-        threading.Thread(target=self._load, name="genesys-sdk-load", daemon=True).start()
-
-    def _load(self) -> None:
-        try:
-            self._client = self._factory()
-        except BaseException as error:  # reported on every call and in /healthz
-            log.error("could not start the Genesys client: %s", error)
-            self._error = error
-        finally:
-            self._ready.set()
-
-    def wait_ready(self, timeout: float | None = None) -> bool:
-        return self._ready.wait(timeout) and self._client is not None
-
-    @property
-    def status(self) -> str:
-        if not self._ready.is_set():
-            return "loading"
-        return "ready" if self._client is not None else "failed"
-
-    @property
-    def client(self) -> GenesysPort:
-        if not self._ready.wait(self._wait):
-            raise GenesysUnavailable("the Genesys client is still starting; try again in a few seconds")
-        if self._client is None:
-            raise GenesysUnavailable(f"the Genesys client failed to start: {self._error}")
-        return self._client
-
-    def get_call(self, conversation_id: str, *, priority: Priority = Priority.CRITICAL) -> Call:
-        return self.client.get_call(conversation_id, priority=priority)
-
-    def find_queues(self, name: str | None) -> list[Queue]:
-        return self.client.find_queues(name)
-
-    def get_queue(self, queue_id: str) -> Queue:
-        return self.client.get_queue(queue_id)
-
-    def replace_with_queue(self, conversation_id: str, participant_id: str, queue_id: str) -> str | None:
-        return self.client.replace_with_queue(conversation_id, participant_id, queue_id)
-
-    def stats(self) -> dict:
-        client = self._client
-        return client.stats() if client is not None and hasattr(client, "stats") else {}
-
-
-def sdk_factory(settings: Settings, api_base: str, login_base: str, client_id: str, secret: str) -> Callable:
-    def build() -> GenesysPort:
-        from bot.genesys.sdk_client import SdkGenesysClient  # the slow import, off the start-up path
-
-        return SdkGenesysClient(
-            api_base=api_base,
-            login_base=login_base,
-            client_id=client_id,
-            client_secret=secret,
-            connect_timeout=settings.genesys_connect_timeout,
-            read_timeout=settings.genesys_read_timeout,
-            rate_limit_per_minute=settings.genesys_rate_limit_per_minute,
-            rate_burst=settings.genesys_rate_burst,
-            pool_size=max(8, settings.transfer_workers),
-        )
-
-    return build
 
 
 class Sweeper:
@@ -188,7 +111,20 @@ def build_runtime(
         log.info("using the built-in Genesys simulator at %s", simulator.url)
 
     store = open_store(settings.database_url)
-    genesys = BackgroundGenesys(genesys_factory or sdk_factory(settings, api_base, login_base, client_id, secret))
+    genesys = BackgroundGenesys(
+        genesys_factory
+        or sdk_factory(
+            api_base=api_base,
+            login_base=login_base,
+            client_id=client_id,
+            client_secret=secret,
+            connect_timeout=settings.genesys_connect_timeout,
+            read_timeout=settings.genesys_read_timeout,
+            rate_limit_per_minute=settings.genesys_rate_limit_per_minute,
+            rate_burst=settings.genesys_rate_burst,
+            pool_size=max(8, settings.transfer_workers),
+        )
+    )
     policy = ApprovalPolicy(
         approver_users=settings.approver_users,
         approver_groups=settings.approver_groups,
