@@ -90,7 +90,9 @@ class HttpStatusError(ApiException):
 
     def __init__(self, response: BoundedResponse, error: ErrorInfo) -> None:
         super().__init__(http_resp=response)
-        self.body = response.data[:2000]  # ApiException.__str__ prints it: keep it short
+        # Keep nothing big: ApiException.__str__ prints `body`, and `args` would hold the response.
+        self.args = (f"HTTP {response.status}",)
+        self.body = response.data[:2000]
         self.error = error
 
 
