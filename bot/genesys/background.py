@@ -74,7 +74,7 @@ class BackgroundGenesys(metaclass=_ForwardsPort):
 
     @property
     def status(self) -> str:
-        """"loading", "ready" or "failed" (for /healthz)."""
+        """ "loading", "ready" or "failed" (for /healthz)."""
         if not self._ready.is_set():
             return "loading"
         return "ready" if self._client is not None else "failed"
@@ -94,6 +94,11 @@ class BackgroundGenesys(metaclass=_ForwardsPort):
                 cause="failed",
             )
         return self._client
+
+    @property
+    def client(self) -> GenesysPort:
+        """The built client (waits like a port call does)."""
+        return self.client_for("client")
 
     def stats(self) -> dict[str, Any]:
         """The client's request counters; empty until it is ready."""

@@ -249,7 +249,7 @@ class SdkGenesysClient:
             except Exception as error:
                 pause = self._retry_pause(error, attempt, method, ctx, retries)
                 if pause is None:
-                    raise failures.to_port_error(error, attempt, ctx) from None
+                    raise failures.to_port_error(error, attempt, ctx, auth_retried=retries.auth) from None
             finally:
                 self._http.bind(None)
             if pause > 0:

@@ -179,7 +179,9 @@ def unreadable(reason: str, attempt: Attempt | None, ctx: Context) -> GenesysUnr
     )
 
 
-def to_port_error(error: BaseException, attempt: Attempt | None, ctx: Context) -> GenesysError:
+def to_port_error(
+    error: BaseException, attempt: Attempt | None, ctx: Context, *, auth_retried: bool = False
+) -> GenesysError:
     """Any failure of one attempt (already known not to be retried) as a port error."""
     if isinstance(error, GenesysError):
         if error.operation is None:
@@ -190,7 +192,7 @@ def to_port_error(error: BaseException, attempt: Attempt | None, ctx: Context) -
     if isinstance(error, UnreadableResponse):
         return unreadable(error.reason, attempt, ctx)
     if isinstance(error, ApiException) and error.status:
-        return from_status(error, attempt, ctx)
+        return from_status(error, attempt, ctx, auth_retried=auth_retried)
     if attempt is not None and attempt.status is not None:
         # The answer arrived and was 2xx: the SDK failed to deserialise it (ApiException with
         # status 0 for a bad date, or a TypeError/ValueError on an unexpected shape).

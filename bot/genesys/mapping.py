@@ -135,6 +135,7 @@ def media_of(model: Any) -> Media | str | None:
 
 def movable_conversation(model: Any) -> Conversation | str | None:
     """A generic Conversation of a media we can move, else the name of its media (None: no media)."""
+    _id(getattr(model, "id", None), "conversation")
     media = media_of(model)
     return generic_conversation(model, media) if isinstance(media, Media) else media
 

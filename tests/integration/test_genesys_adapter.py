@@ -587,6 +587,16 @@ def test_transfer_after_token_expiry_posts_exactly_once_successfully(sim, client
     assert len(sim.transfers) == 1
 
 
+def test_a_token_refused_twice_is_an_auth_error_after_one_relogin(sim: GenesysSimulator, client) -> None:
+    c = sim.add_call()
+    sim.inject(method="GET", path=CALLS, status=401, times=None)
+    with pytest.raises(GenesysAuthError) as err:
+        client.get_conversation(c.id)
+    assert "even after a fresh login" in err.value.message and err.value.operation == "get_call"
+    assert len(sim.requests_matching("GET", CALLS)) == 2
+    assert len(sim.requests_matching("POST", TOKEN)) == 2
+
+
 def test_wrong_secret_is_a_human_auth_error(sim: GenesysSimulator, make_client) -> None:
     client = make_client(client_secret="wrong-secret")
     with pytest.raises(GenesysAuthError) as err:
