@@ -8,21 +8,13 @@ from typing import TYPE_CHECKING, Any
 from PureCloudPlatformClientV2 import TransferToAddressRequest, TransferToAgentRequest, TransferToQueueRequest
 
 from bot.domain.conversation import Conversation
-from bot.domain.parsing import is_uuid
 from bot.domain.target import Target, TargetKind, mask_number, normalize_number
 from bot.genesys import mapping
+from bot.genesys.operations.validate import require_uuid
 from bot.ports.genesys import GenesysBadRequest, GenesysNotACall, GenesysNotFound, Priority
 
 if TYPE_CHECKING:
     from bot.genesys.client import SdkGenesysClient
-
-
-def require_uuid(value: str, what: str, operation: str) -> None:
-    """Ids go into URL paths, and the SDK leaves `/` and `..` unescaped: strict UUIDs only."""
-    if not isinstance(value, str) or not is_uuid(value):
-        raise GenesysBadRequest(
-            f"Refusing to send an invalid {what} id to Genesys: {str(value)[:60]!r}", operation=operation
-        )
 
 
 def get_conversation(client: SdkGenesysClient, conversation_id: str, priority: Priority) -> Conversation:

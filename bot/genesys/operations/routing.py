@@ -9,7 +9,7 @@ from PureCloudPlatformClientV2 import QueueObservationQuery, QueueObservationQue
 
 from bot.domain.conversation import Media, Queue, QueueHealth
 from bot.genesys import mapping
-from bot.genesys.operations.conversations import require_uuid
+from bot.genesys.operations.validate import require_uuid
 from bot.ports.genesys import GenesysBadRequest, Priority, QueuePage
 
 if TYPE_CHECKING:

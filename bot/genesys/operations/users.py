@@ -17,7 +17,7 @@ from PureCloudPlatformClientV2 import (
 
 from bot.domain.conversation import GenesysUser, LiveInteraction
 from bot.genesys import mapping
-from bot.genesys.operations.conversations import require_uuid
+from bot.genesys.operations.validate import require_uuid
 from bot.ports.genesys import GenesysBadRequest, GenesysError
 
 if TYPE_CHECKING:
