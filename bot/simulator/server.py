@@ -156,9 +156,12 @@ class _Handler(BaseHTTPRequestHandler):
         chunks = []
         while True:
             line = self.rfile.readline(65537)
-            if not line:
-                return None
-            size = int(line.split(b";")[0].strip() or b"0", 16)
+            try:
+                size = int(line.split(b";")[0].strip() or b"0", 16) if line else -1
+            except ValueError:
+                size = -1
+            if size < 0:
+                return None  # hung up or not chunked after all: drop the connection
             if size == 0:
                 while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
                     pass
