@@ -29,6 +29,7 @@ class ApiRequest:
     query: dict[str, list[str]]
     body: bytes = b""
     content_type: str | None = None
+    client_id: str | None = None  # set once the bearer token is accepted
 
     def param(self, name: str, default: str | None = None) -> str | None:
         return self.query.get(name, [default])[-1]
@@ -99,7 +100,7 @@ def replace_queue(world: World, req: ApiRequest, cid: str, pid: str) -> ApiRespo
     body = req.json_object()
     transfer_type = _transfer_type(body)
     world.transfer_to_queue(cid, pid, queue_id=_opt_str(body, "queueId"), queue_name=_opt_str(body, "queueName"),
-                            transfer_type=transfer_type)  # fmt: skip
+                            transfer_type=transfer_type, issued_by=req.client_id)  # fmt: skip
     return ApiResponse(202)
 
 
@@ -114,6 +115,7 @@ def replace_agent(world: World, req: ApiRequest, cid: str, pid: str) -> ApiRespo
         user_display_name=_opt_str(body, "userDisplayName"),
         voicemail=_opt_bool(body, "voicemail"),
         transfer_type=transfer_type,
+        issued_by=req.client_id,
     )  # fmt: skip
     return ApiResponse(202)
 
@@ -125,7 +127,7 @@ def transfer_to_address(world: World, req: ApiRequest, cid: str, pid: str) -> Ap
     address = _opt_str(body, "address")
     if address is None or not address.strip():
         raise invalid_value("address is required")
-    world.transfer_to_address(cid, pid, address=address, transfer_type=transfer_type)
+    world.transfer_to_address(cid, pid, address=address, transfer_type=transfer_type, issued_by=req.client_id)
     return ApiResponse(202)
 
 

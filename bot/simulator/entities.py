@@ -247,7 +247,8 @@ class Transfer:
     user_id: str | None = None
     address: str | None = None
     voicemail: bool = False
-    initiator_user_id: str | None = None
+    initiator_user_id: str | None = None  # the user of the replaced leg
+    issued_by: str | None = None  # the OAuth client that sent the command
     active_at: float | None = None
     applied: bool = False
     answer_at: float | None = None  # when the new leg may be answered (auto-answer, agent pick-up)

@@ -236,16 +236,18 @@ def generic_participant(world: World, conv: Conversation, leg: Leg) -> dict[str,
 
 
 def transfer_json(t: Transfer, now: float) -> dict[str, Any]:
-    """TransferResponse (one recentTransfers entry)."""
+    """TransferResponse (one recentTransfers entry). ``initiator`` is the user whose leg was
+    replaced; ``modifiedBy`` the OAuth client that sent the command (both unverified guesses)."""
     destination = drop_none({"userId": t.user_id, "address": t.destination_address})
     initiator = t.initiator_user_id
+    modified_by = ref(t.issued_by, f"{API}/oauth/clients") if t.issued_by else ref(initiator, f"{API}/users")
     return drop_none(
         {
             "id": t.id,
             "state": t.state(now),
             "dateIssued": iso(t.issued),
             "initiator": {"userId": initiator} if initiator else None,
-            "modifiedBy": ref(initiator, f"{API}/users"),
+            "modifiedBy": modified_by,
             "destination": destination,
             "transferType": t.transfer_type,
         }

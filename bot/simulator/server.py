@@ -92,6 +92,15 @@ def _rate_limit_detail(per_minute: int | None) -> dict[str, Any]:
     return {"key": RATE_LIMIT_KEY, "namespace": "platform.api", "value": per_minute or 0}
 
 
+def __getattr__(name: str) -> Any:
+    """``GenesysSimulator`` used to live here; keep ``from bot.simulator.server import GenesysSimulator``."""
+    if name == "GenesysSimulator":
+        from bot.simulator.simulator import GenesysSimulator
+
+        return GenesysSimulator
+    raise AttributeError(name)
+
+
 def route(sim: GenesysSimulator, req: ApiRequest) -> ApiResponse:
     """Find the handler for an authenticated API request and run it (SimError for 404/405)."""
     for regex, methods in ROUTES:
@@ -156,9 +165,12 @@ class _Handler(BaseHTTPRequestHandler):
         chunks = []
         while True:
             line = self.rfile.readline(65537)
-            if not line:
-                return None
-            size = int(line.split(b";")[0].strip() or b"0", 16)
+            try:
+                size = int(line.split(b";")[0].strip() or b"0", 16) if line else -1
+            except ValueError:
+                size = -1
+            if size < 0:
+                return None  # hung up or not chunked after all: drop the connection
             if size == 0:
                 while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
                     pass
@@ -295,7 +307,7 @@ class _Handler(BaseHTTPRequestHandler):
         auth = sim._authenticate(self.headers.get("Authorization"))
         if isinstance(auth, SimError):
             return self._err(rec, auth)
-        rec.client_id = auth
+        rec.client_id = req.client_id = auth
         decision = sim._limiter.acquire(auth)
         headers = dict(decision.headers)
         if not decision.allowed:

@@ -414,13 +414,16 @@ class World:
         queue_id: str | None = None,
         queue_name: str | None = None,
         transfer_type: str = "Unattended",
+        issued_by: str | None = None,
     ) -> Transfer:
-        """replace/queue: SimError for an unknown conversation, queue or participant."""
+        """replace/queue: SimError for an unknown conversation, queue or participant.
+
+        ``issued_by`` (every transfer method): the OAuth client id, shown as ``modifiedBy``."""
         with self.lock:
             conv = self.conversation(cid)
             queue = self._queue_for_transfer(queue_id, queue_name)
             leg = self._replaceable(conv, pid)
-            return self._issue(conv, leg, "queue", transfer_type, queue_id=queue.id)
+            return self._issue(conv, leg, "queue", transfer_type, issued_by, queue_id=queue.id)
 
     def transfer_to_agent(
         self,
@@ -432,6 +435,7 @@ class World:
         user_display_name: str | None = None,
         voicemail: bool = False,
         transfer_type: str = "Unattended",
+        issued_by: str | None = None,
     ) -> Transfer:
         """replace/agent. A voice transfer to a user without a station is accepted and then fails."""
         with self.lock:
@@ -441,10 +445,12 @@ class World:
             if leg.user_id == user.id and not voicemail:
                 raise bad_request(f"Participant {pid} is already connected to user {user.id}")
             fail = conv.media == "call" and not user.station and not voicemail
-            return self._issue(conv, leg, "agent", transfer_type, user_id=user.id, voicemail=voicemail,
+            return self._issue(conv, leg, "agent", transfer_type, issued_by, user_id=user.id, voicemail=voicemail,
                                force_failure=fail)  # fmt: skip
 
-    def transfer_to_address(self, cid: str, pid: str, *, address: str, transfer_type: str = "Unattended") -> Transfer:
+    def transfer_to_address(
+        self, cid: str, pid: str, *, address: str, transfer_type: str = "Unattended", issued_by: str | None = None
+    ) -> Transfer:
         """/transfer (voice only): a phone number or SIP address, else a user's or a queue's name."""
         with self.lock:
             conv = self.conversation(cid)
@@ -453,16 +459,16 @@ class World:
                 raise bad_request(f"Transfer to an address is only supported for voice calls, not {media}")
             if _PHONE_RE.match(address.strip()):
                 leg = self._replaceable(conv, pid)
-                return self._issue(conv, leg, "address", transfer_type, address=address.strip())
+                return self._issue(conv, leg, "address", transfer_type, issued_by, address=address.strip())
             user = self._user_named(address)
             queue = None if user else self._queue_named(address)
             if user is None and queue is None:
                 raise invalid_value(f"Address [{address}] could not be resolved to a number, user or queue")
             leg = self._replaceable(conv, pid)
             if user is not None:
-                return self._issue(conv, leg, "agent", transfer_type, user_id=user.id, address=address)
+                return self._issue(conv, leg, "agent", transfer_type, issued_by, user_id=user.id, address=address)
             assert queue is not None
-            return self._issue(conv, leg, "queue", transfer_type, queue_id=queue.id, address=address)
+            return self._issue(conv, leg, "queue", transfer_type, issued_by, queue_id=queue.id, address=address)
 
     def _queue_for_transfer(self, queue_id: str | None, queue_name: str | None) -> SimQueue:
         if queue_id:
@@ -519,7 +525,7 @@ class World:
             raise bad_request("A transfer is already in progress for participant")
         return leg
 
-    def _issue(self, conv: Conversation, leg: Leg, kind: str, transfer_type: str, *,
+    def _issue(self, conv: Conversation, leg: Leg, kind: str, transfer_type: str, issued_by: str | None, *,
                force_failure: bool = False, **destination: object) -> Transfer:  # fmt: skip
         now = time.time()
         plan = self._take_plan(conv)
@@ -534,6 +540,7 @@ class World:
             outcome=outcome,
             transfer_type=transfer_type,
             initiator_user_id=leg.user_id,
+            issued_by=issued_by,
             active_at=None if plan.active_after is None else now + plan.active_after,
             **destination,  # type: ignore[arg-type]
         )

@@ -84,7 +84,7 @@ def test_replace_agent_with_sdk_replaces_the_leg_and_records_the_user(sim):
     (t,) = conv.recent_transfers
     assert (t.state, t.destination.user_id, t.destination.address, t.transfer_type) == (
         "Complete", bob.id, None, "Unattended")  # fmt: skip
-    assert t.initiator.user_id == alice.id and t.modified_by.id == alice.id
+    assert t.initiator.user_id == alice.id and t.modified_by.id == "sim-client"
     (executed,) = sim.transfers
     assert (executed.kind, executed.user_id, executed.queue_id) == ("agent", bob.id, None)
     assert sim.user(bob.id).routing_status == "IDLE"
