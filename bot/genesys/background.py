@@ -106,6 +106,7 @@ class BackgroundGenesys(metaclass=_ForwardsPort):
         return stats() if callable(stats) else {}
 
     def close(self) -> None:
+        """Close the client if it was built."""
         close = getattr(self._client, "close", None)
         if callable(close):
             close()

@@ -211,6 +211,7 @@ class SdkGenesysClient:
         return self._tokens
 
     def close(self) -> None:
+        """Release pooled connections."""
         self._http.close()
 
     # -- the request loop ---------------------------------------------------------------------

@@ -79,6 +79,7 @@ def transport_cause(failure: TransportFailure, sent: bool) -> str | None:
 
 
 def from_transport(failure: TransportFailure, attempt: Attempt, ctx: Context) -> GenesysError:
+    """No complete answer: name the cause and host; a write that left may have happened."""
     sent = attempt.sent or failure.phase == "body"
     cause = transport_cause(failure, sent)
     host = failure.host or attempt.host or "Genesys"

@@ -109,10 +109,6 @@ class TransportFailure(Exception):
         self.phase = phase
         self.error = error
 
-    @property
-    def deadline_passed(self) -> bool:
-        return self.error is None
-
 
 class UnreadableResponse(Exception):
     """A 2xx we can't read: not JSON, empty where a body was due, or far too large."""
@@ -299,6 +295,7 @@ class GuardedHttpClient(AbstractHttpClient):
         return b"".join(chunks)[: limit + 1]
 
     def close(self) -> None:
+        """Close every pooled connection."""
         self.pool_manager.clear()
 
 

@@ -84,6 +84,7 @@ def _when(value: Any) -> datetime | None:
 
 
 def recent_transfer(t: Any) -> RecentTransfer:
+    """A TransferResponse; match it by id, not by destination (docs/genesys-api.md §7)."""
     destination = getattr(t, "destination", None)
     return RecentTransfer(
         id=getattr(t, "id", None),
@@ -190,6 +191,7 @@ def _current_session(sessions: Iterable[Any]) -> Any | None:
 
 
 def queue(model: Any) -> Queue:
+    """A Queue with its division (people tell same-named queues apart by division)."""
     division = getattr(model, "division", None)
     return Queue(
         id=_id(getattr(model, "id", None), "queue"),
@@ -200,6 +202,7 @@ def queue(model: Any) -> Queue:
 
 
 def queue_page(listing: Any) -> QueuePage:
+    """One QueueEntityListing page; page_count lets the caller stop paging."""
     entities = getattr(listing, "entities", None)
     if entities is None and getattr(listing, "page_count", None) is None:
         raise ShapeError("queue listing without entities")
@@ -252,6 +255,7 @@ def _count(datum: Any) -> int:
 
 
 def estimated_wait(predictions: Any) -> float | None:
+    """The first prediction's seconds; None when Genesys has no estimate."""
     for result in getattr(predictions, "results", None) or []:
         seconds = getattr(result, "estimated_wait_time_seconds", None)
         return float(seconds) if isinstance(seconds, int | float) and seconds >= 0 else None
@@ -262,6 +266,7 @@ def estimated_wait(predictions: Any) -> float | None:
 
 
 def user(model: Any, routing_status: str | None = None) -> GenesysUser:
+    """A User; has_station is None unless Genesys returned the (expanded) station."""
     station = getattr(model, "station", None)
     has_station = None
     if station is not None:
@@ -290,6 +295,7 @@ def first_user(response: Any, email: str) -> GenesysUser | None:
 
 
 def routing_status(model: Any) -> str | None:
+    """RoutingStatus.status (IDLE, INTERACTING, OFF_QUEUE, …)."""
     status = getattr(model, "status", None)
     return status if isinstance(status, str) and status else None
 

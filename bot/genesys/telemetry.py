@@ -56,6 +56,7 @@ class RequestMeter:
         GENESYS_RATE_LIMIT_WAIT_SECONDS.observe(max(0.0, seconds))
 
     def stats(self) -> dict[str, Any]:
+        """Counters since start: requests, by_kind (per operation), received_429."""
         with self._lock:
             return {
                 "requests": self._requests,
