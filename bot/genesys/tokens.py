@@ -1,12 +1,14 @@
 """Client-credentials access tokens for Genesys Cloud, renewed before they expire.
 
-Why not `ApiClient.get_client_credentials_token()`: it stores only `access_token` and throws away
-`expires_in`, and the SDK never refreshes client-credentials tokens (it only refreshes code-grant
-tokens that have a refresh_token; docs/genesys-api.md §4.3). So we POST to `/oauth/token`
-ourselves — through the same GuardedHttpClient (timeouts, no blind retries) — keep the lifetime,
-renew proactively, and let the adapter `invalidate()` a token that earned a 401.
+Why not `ApiClient.get_client_credentials_token()`: it keeps only `access_token`, throws away
+`expires_in`, and the SDK never refreshes client-credentials tokens (docs/genesys-api.md §4.3).
+So we POST to `/oauth/token` ourselves, through the same GuardedHttpClient (deadline, bounded
+body, no blind retries), keep the lifetime, renew early, and let the client `invalidate()` a
+token that earned a 401.
 
-Secrets: neither the client secret nor any token is ever logged or put into an exception message.
+Secrets: neither the client secret nor a token is ever logged or put into an exception. A failed
+login is logged once at WARNING (host and Genesys' error code); repeats of the same failure go
+to DEBUG until a login succeeds, so a wrong secret does not flood the log.
 """
 
 from __future__ import annotations
@@ -18,25 +20,27 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-import urllib3
 from PureCloudPlatformClientV2.http_request_options import HttpRequestOptions
-from PureCloudPlatformClientV2.rest import ApiException
 
-from bot.genesys.errors import (
+from bot.genesys import failures
+from bot.genesys.http import Attempt, GuardedHttpClient, HttpStatusError, TransportFailure, UnreadableResponse
+from bot.genesys.wire import CORRELATION_HEADER, header_value, parse_retry_after
+from bot.ports.genesys import (
     GenesysAuthError,
     GenesysError,
     GenesysRateLimited,
-    GenesysTimeout,
     GenesysUnavailable,
 )
-from bot.genesys.http import GuardedHttpClient, header_value
 
 log = logging.getLogger(__name__)
 
+OPERATION = "token"
 # When the server does not say how long a token lives, assume an hour: a 401 still triggers a
 # re-login, this only bounds how stale our guess can get.
 _DEFAULT_LIFETIME = 3600.0
+_CONTEXT = failures.Context(OPERATION, "logging in to Genesys")
 
 
 @dataclass(frozen=True)
@@ -65,17 +69,19 @@ class TokenProvider:
         client_id: str,
         client_secret: str,
         *,
+        deadline: float = 15.0,
         clock: Callable[[], float] = time.monotonic,
-        on_request: Callable[[], None] | None = None,
     ) -> None:
         self._http = http
         self._url = login_base.rstrip("/") + "/oauth/token"
+        self.host = urlsplit(self._url).hostname or self._url
         basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode("ascii")
         self._auth_header = "Basic " + basic  # the secret lives only here
+        self._deadline = deadline
         self._clock = clock
-        self._on_request = on_request
         self._lock = threading.Lock()
         self._token: _Token | None = None
+        self._last_failure: tuple[object, ...] | None = None
         self.logins = 0  # successful logins, for tests and diagnostics
 
     def __repr__(self) -> str:  # never show credentials or tokens
@@ -84,13 +90,11 @@ class TokenProvider:
     def get(self) -> str:
         """A valid access token, logging in first if there is none or it is about to expire."""
         token = self._token
-        now = self._clock()
-        if token is not None and not token.renew_due(now):
+        if token is not None and not token.renew_due(self._clock()):
             return token.value
         with self._lock:
             token = self._token
-            now = self._clock()
-            if token is not None and not token.renew_due(now):
+            if token is not None and not token.renew_due(self._clock()):
                 return token.value  # another thread logged in while we waited
             try:
                 self._token = self._login()
@@ -130,81 +134,78 @@ class TokenProvider:
             },
             post_params={"grant_type": "client_credentials"},
         )
-        if self._on_request is not None:
-            self._on_request()
+        attempt = Attempt(OPERATION, time.monotonic() + self._deadline, expect_body=True)
         started = self._clock()
         try:
-            response = self._http.request(options)
-        except ApiException as exc:
-            raise _login_error(exc) from None
-        except urllib3.exceptions.HTTPError as exc:
-            raise _login_transport_error(exc) from None
+            response = self._http.send(options, attempt)
+            token = self._read(response.data, started, attempt)
+        except (HttpStatusError, TransportFailure, UnreadableResponse) as error:
+            raise self._failed(error, attempt) from None
+        self._last_failure = None
+        self.logins += 1
+        log.info("Genesys login at %s succeeded; token valid for %.0f s", self.host, token.lifetime)
+        return token
 
+    def _read(self, body: str, started: float, attempt: Attempt) -> _Token:
         try:
-            data = json.loads(response.data or "{}")
+            data = json.loads(body or "{}")
             value = data["access_token"]
             if not isinstance(value, str) or not value:
                 raise ValueError("empty access_token")
         except (ValueError, KeyError, TypeError):
-            raise GenesysAuthError(
-                "Genesys login returned no usable access token (unexpected response).",
-                status=response.status,
-                correlation_id=header_value(self._http.last_headers(), "ININ-Correlation-Id"),
-            ) from None
+            raise UnreadableResponse("no usable access_token in the login answer", status=attempt.status) from None
         try:
             lifetime = float(data.get("expires_in") or _DEFAULT_LIFETIME)
         except (TypeError, ValueError):
             lifetime = _DEFAULT_LIFETIME
-        if lifetime <= 0:
+        if not lifetime > 0:
             lifetime = _DEFAULT_LIFETIME
-        self.logins += 1
-        log.info("Genesys login succeeded; token valid for %.0f s", lifetime)
         return _Token(value=value, lifetime=lifetime, obtained_at=started)
 
-
-def _login_error(exc: ApiException) -> GenesysError:
-    status = exc.status
-    correlation_id = header_value(exc.headers, "ININ-Correlation-Id")
-    code = None
-    try:
-        body = json.loads(exc.body) if exc.body else {}
-        if isinstance(body, dict):
-            code = body.get("error") or body.get("code")
-            correlation_id = correlation_id or body.get("contextId")
-    except (TypeError, ValueError):
-        pass
-    code = code if isinstance(code, str) else None
-    if status in (400, 401, 403):
-        return GenesysAuthError(
-            "Genesys rejected the OAuth client id/secret (client-credentials login failed). "
-            "Check the OAuth client's id, secret, grant type and region.",
-            status=status,
-            code=code,
-            correlation_id=correlation_id,
+    def _failed(self, error: Exception, attempt: Attempt) -> GenesysError:
+        mapped = self._map(error, attempt)
+        key = (type(mapped).__name__, mapped.status, mapped.code, mapped.cause)
+        level = logging.WARNING if key != self._last_failure else logging.DEBUG
+        self._last_failure = key
+        log.log(
+            level,
+            "Genesys login at %s failed: %s (HTTP %s, code %s%s)",
+            self.host,
+            type(mapped).__name__,
+            mapped.status if mapped.status is not None else "-",
+            mapped.code or "-",
+            f", cause {mapped.cause}" if mapped.cause else "",
         )
-    if status == 429:
-        retry_after = None
-        raw = header_value(exc.headers, "Retry-After")
-        try:
-            retry_after = float(raw) if raw is not None else None
-        except ValueError:
-            retry_after = None
-        return GenesysRateLimited(
-            "Genesys is rate-limiting logins; try again shortly.",
-            retry_after=retry_after,
-            status=status,
-            code=code,
-            correlation_id=correlation_id,
+        return mapped
+
+    def _map(self, error: Exception, attempt: Attempt) -> GenesysError:
+        if isinstance(error, TransportFailure):
+            return failures.from_transport(error, attempt, _CONTEXT)
+        if isinstance(error, UnreadableResponse):
+            return failures.unreadable(error.reason, attempt, _CONTEXT)
+        assert isinstance(error, HttpStatusError)
+        status = int(error.status or 0)
+        info = error.error
+        common: dict[str, object] = {
+            "status": status,
+            "code": info.code,
+            "correlation_id": header_value(error.headers, CORRELATION_HEADER) or info.context_id,
+            "operation": OPERATION,
+            "host": self.host,
+        }
+        if status in (400, 401, 403):
+            return GenesysAuthError(
+                f"Genesys rejected the OAuth client id/secret (client-credentials login at {self.host} "
+                "failed). Check the OAuth client's id, secret, grant type and region.",
+                **common,  # type: ignore[arg-type]
+            )
+        if status == 429:
+            return GenesysRateLimited(
+                "Genesys is rate-limiting logins; try again shortly.",
+                retry_after=parse_retry_after(header_value(error.headers, "Retry-After")),
+                **common,
+            )
+        return GenesysUnavailable(
+            f"The Genesys login service at {self.host} answered HTTP {status}; it may be unavailable.",
+            **common,  # type: ignore[arg-type]
         )
-    return GenesysUnavailable(
-        f"Genesys login service answered HTTP {status}; it may be unavailable.",
-        status=status,
-        code=code,
-        correlation_id=correlation_id,
-    )
-
-
-def _login_transport_error(exc: urllib3.exceptions.HTTPError) -> GenesysError:
-    if isinstance(exc, urllib3.exceptions.TimeoutError) and not isinstance(exc, urllib3.exceptions.NewConnectionError):
-        return GenesysTimeout("Genesys login did not answer in time.")
-    return GenesysUnavailable(f"Could not reach the Genesys login service ({type(exc).__name__}).")

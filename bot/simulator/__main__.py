@@ -19,6 +19,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--latency", type=float, default=0.0, help="seconds added to every response")
     p.add_argument("--transfer-delay", type=float, default=0.0)
     p.add_argument("--token-ttl", type=int, default=86400)
+    p.add_argument(
+        "--auto-answer",
+        type=float,
+        default=None,
+        help="seconds until an IDLE queue member answers a queue transfer (the demo seed uses 8)",
+    )
     args = p.parse_args(argv)
 
     sim = GenesysSimulator(
@@ -30,13 +36,15 @@ def main(argv: list[str] | None = None) -> int:
         client_secret=args.client_secret,
         transfer_delay=args.transfer_delay,
         port=args.port,
+        auto_answer=args.auto_answer,
     )
     sim.start()
     print(f"Genesys simulator listening on {sim.url}  (API and /oauth/token)")
     print(f"  client id:     {sim.client_id}")
     print(f"  client secret: {sim.client_secret}")
     if args.seed_demo:
-        print(seed_demo(sim).summary())
+        seed = seed_demo(sim, auto_answer=args.auto_answer if args.auto_answer is not None else 8.0)
+        print(seed.summary())
     print("Ctrl-C to stop.", flush=True)
     sim.serve_forever()
     return 0

@@ -2,11 +2,19 @@
 
 A fault can:
 * answer with an error status (Genesys ErrorBody, optional extra headers such as Retry-After),
+* answer with a raw ``body`` instead (status defaults to 200): e.g. invalid JSON behind a 200,
+* make the ErrorBody ``message`` ``message_size`` bytes long (e.g. 20 MB, for size limits),
 * delay the response (``delay``; with ``status=None`` it only delays and then answers normally),
+* drip the response body one byte every ``drip`` seconds (headers go out at once), to test
+  overall deadlines rather than per-read timeouts,
+* send the headers and only ``truncate_after`` bytes of the body, then close the connection,
 * drop the connection after reading the request (no response at all),
 * hang (never answer until the simulator stops or ``hang_timeout`` passes, then close),
 * with ``execute_before_fault=True``, first perform the request for real (e.g. the transfer is
   executed by "Genesys") and only then misbehave, modelling lost responses.
+
+With ``status=None`` and no ``body`` the answer itself is the real one (possibly delayed, dripped
+or truncated).
 
 Faults are matched in registration order; the first one with remaining ``times`` wins and is
 consumed (``times=None`` never runs out). ``path`` is a regex searched in the request path (no
@@ -62,6 +70,10 @@ class Fault:
     hang: bool = False
     times: int | None = 1
     execute_before_fault: bool = False
+    body: bytes | None = None
+    message_size: int | None = None
+    drip: float = 0.0
+    truncate_after: int | None = None
     hits: int = 0
 
     def __post_init__(self) -> None:
@@ -84,9 +96,16 @@ class Fault:
 
     @property
     def error_message(self) -> str:
-        if self.message:
-            return self.message
-        return DEFAULT_MESSAGES.get(self.status or 500, "Injected fault")
+        message = self.message or DEFAULT_MESSAGES.get(self.status or 500, "Injected fault")
+        if self.message_size is not None:
+            filler = message + " "
+            message = (filler * (self.message_size // len(filler) + 1))[: self.message_size]
+        return message
+
+    @property
+    def replaces_answer(self) -> bool:
+        """Whether the fault answers itself (status or raw body) instead of the real endpoint."""
+        return self.status is not None or self.body is not None
 
 
 class FaultRegistry:

@@ -1,190 +1,76 @@
-"""In-memory Genesys Cloud org: queues, divisions, users and conversations, plus their transitions.
+"""The simulated org's state machine: divisions, queues, users, conversations and transfers.
 
-Everything here is guarded by one re-entrant lock (``World.lock``); the HTTP handler and the test
-helpers both go through the public methods, which take it. Times are stored as epoch seconds and
-rendered as ISO-8601 UTC with milliseconds (``2026-11-25T10:02:03.123Z``) only when JSON is built.
+Everything is guarded by one re-entrant lock (``World.lock``); the HTTP endpoints and the
+simulator's controls both go through the public methods, which take it. JSON rendering lives in
+``render``; this module only holds and changes state.
 
-Transfers are modelled as commands with a due time (``issued + transfer_delay``). Their effect on
-the participants (agent leg terminated with disconnectType ``transfer``, new ``acd`` leg on the
-target queue) is applied lazily by ``_settle()`` the first time the world is looked at after the due
-time, so a GET issued before it sees ``recentTransfers[].state == "Pending"`` and the old agent
-still connected, exactly like an asynchronous 202 on the real platform.
+Transfers are commands with a due time (``issued + delay``). Their effect (replaced leg terminated
+with disconnectType ``transfer``, a new leg for the destination) is applied lazily by ``settle()``
+the first time the world is looked at after the due time, so a GET issued before it sees
+``recentTransfers[].state == "Pending"`` and the old agent still connected, exactly like an
+asynchronous 202 on the real platform. Follow-ups (auto-answer by a queue member, a transferred-to
+agent picking up) are applied the same way.
 """
 
 from __future__ import annotations
 
+import math
+import re
 import threading
 import time
-import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 
-SCENARIOS = ("connected", "ivr", "queued", "alerting", "ended", "conference", "message")
-TRANSFER_OUTCOMES = ("complete", "pending", "failed")
-MAX_RECENT_TRANSFERS = 20
+from bot.simulator.entities import (
+    AGENT_PURPOSES,
+    MAX_RECENT_TRANSFERS,
+    MEDIA_ALIASES,
+    MEDIA_LABEL,
+    ROUTING_STATUSES,
+    SCENARIOS,
+    SUPERVISOR_SCENARIOS,
+    TRANSFER_OUTCOMES,
+    USER_STATES,
+    Conversation,
+    Leg,
+    LiveConversation,
+    QueueStats,
+    SimCall,
+    SimError,
+    SimQueue,
+    SimTransfer,
+    SimUser,
+    Transfer,
+    TransferPlan,
+    bad_request,
+    invalid_value,
+    new_id,
+    not_found,
+)
+from bot.simulator.scenarios import BuildSpec, acd_leg, agent_leg, build
 
-API = "/api/v2"
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
-def iso(ts: float | None) -> str | None:
-    """Epoch seconds -> "2026-11-25T10:02:03.123Z" (None stays None)."""
-    if ts is None:
-        return None
-    dt = datetime.fromtimestamp(ts, UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
-
-
-def _ref(entity_id: str | None, uri: str) -> dict[str, str] | None:
-    if entity_id is None:
-        return None
-    return {"id": entity_id, "selfUri": f"{uri}/{entity_id}"}
-
-
-def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in d.items() if v is not None}
-
-
-class SimError(Exception):
-    """A Genesys-style error to be rendered as an ErrorBody by the server."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
-@dataclass(frozen=True)
-class SimQueue:
-    id: str
-    name: str
-    division_id: str
-    division_name: str
-    member_count: int = 0
-    joined_member_count: int = 0
-    description: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return _drop_none(
-            {
-                "id": self.id,
-                "name": self.name,
-                "description": self.description,
-                "division": {
-                    "id": self.division_id,
-                    "name": self.division_name,
-                    "selfUri": f"{API}/authorization/divisions/{self.division_id}",
-                },
-                "memberCount": self.member_count,
-                "userMemberCount": self.member_count,
-                "joinedMemberCount": self.joined_member_count,
-                "selfUri": f"{API}/routing/queues/{self.id}",
-            }
-        )
+_PHONE_RE = re.compile(r"^(tel:)?\+?[0-9][0-9 ().\-]{2,}$|^sip:\S+$", re.IGNORECASE)
 
 
 @dataclass
-class SimCall:
-    """Handle returned by ``GenesysSimulator.add_call``.
+class QueueSnapshot:
+    """Who is on a queue right now and which interactions wait in it or are handled from it."""
 
-    ``agent_participant_id`` is the connected agent leg (for "alerting" the alerting leg, for
-    "ended" the last agent leg, for "conference" the first of the two agents, None when the
-    scenario has no agent). ``agent_participant_ids`` lists every agent leg id of interest
-    (both conference agents). ``acd_participant_id`` is the live/last acd leg, if any.
-    """
-
-    id: str
-    scenario: str
-    customer_participant_id: str
-    agent_participant_id: str | None = None
-    agent_participant_ids: tuple[str, ...] = ()
-    acd_participant_id: str | None = None
-    ivr_participant_id: str | None = None
-    stale_agent_participant_ids: tuple[str, ...] = ()
-    agent_user_id: str | None = None
-    queue_id: str | None = None
-
-
-class SimTransfer(NamedTuple):
-    """A replace/queue that Genesys executed (tuple: conversation_id, participant_id, queue_id, at)."""
-
-    conversation_id: str
-    participant_id: str
-    queue_id: str
-    at: float  # time.monotonic()
-
-
-@dataclass
-class _Leg:
-    id: str
-    purpose: str
-    state: str
-    start: float
-    name: str | None = None
-    address: str | None = None
-    connected: float | None = None
-    alerting: float | None = None
-    end: float | None = None
-    direction: str = "inbound"
-    disconnect_type: str | None = None
-    user_id: str | None = None
-    queue_id: str | None = None
-    ani: str | None = None
-    dnis: str | None = None
-    wrapup_required: bool | None = None
-    held: bool = False
-    media_id: str = field(default_factory=new_id)
+    queue: SimQueue
+    members: list[SimUser] = field(default_factory=list)  # active members
+    statuses: Counter[str] = field(default_factory=Counter)  # effective routing status -> members
+    waiting: list[tuple[Conversation, Leg]] = field(default_factory=list)  # live acd legs, nobody on it
+    interacting: list[tuple[Conversation, Leg]] = field(default_factory=list)
+    alerting: list[tuple[Conversation, Leg]] = field(default_factory=list)
 
     @property
-    def live(self) -> bool:
-        return self.state == "connected" and self.end is None
+    def on_queue(self) -> int:
+        return sum(n for s, n in self.statuses.items() if s != "OFF_QUEUE")
 
-    def terminate(self, at: float, disconnect_type: str) -> None:
-        if self.end is None:
-            self.end = at
-        self.state = "terminated"
-        if self.disconnect_type is None:
-            self.disconnect_type = disconnect_type
-
-
-@dataclass
-class _Transfer:
-    id: str
-    participant_id: str
-    queue_id: str
-    issued: float
-    due: float
-    outcome: str  # complete | pending | failed
-    transfer_type: str = "Unattended"
-    applied: bool = False
-
-    def state(self, now: float) -> str:
-        if self.outcome == "pending" or now < self.due:
-            return "Pending"
-        return "Complete" if self.outcome == "complete" else "Failed"
-
-
-@dataclass
-class _Conversation:
-    id: str
-    media: str  # "call" | "message"
-    start: float
-    legs: list[_Leg] = field(default_factory=list)
-    transfers: list[_Transfer] = field(default_factory=list)
-    outcome: str = "complete"
-    outcome_times: int | None = None  # None = sticky
-    division_id: str | None = None
-
-    def leg(self, pid: str) -> _Leg | None:
-        for leg in self.legs:
-            if leg.id == pid:
-                return leg
-        return None
+    @property
+    def available(self) -> int:
+        return self.statuses.get("IDLE", 0)
 
 
 class World:
@@ -193,24 +79,22 @@ class World:
     def __init__(self, transfer_delay: float = 0.0) -> None:
         self.lock = threading.RLock()
         self.transfer_delay = transfer_delay
+        self.default_plan = TransferPlan()
+        self.auto_answer: float | None = None  # seconds after a queue transfer until an IDLE member answers
+        self.agent_answer: float | None = 0.0  # seconds until a transferred-to agent answers (None: never)
         self.divisions: dict[str, str] = {}  # name -> id
         self.queues: dict[str, SimQueue] = {}
-        self.users: dict[str, str] = {}  # name -> id
-        self.conversations: dict[str, _Conversation] = {}
+        self.users: dict[str, SimUser] = {}  # id -> user
+        self.conversations: dict[str, Conversation] = {}
         self.transfers: list[SimTransfer] = []
+        self._unsettled: set[str] = set()
 
-    # ------------------------------------------------------------------ setup
+    # ------------------------------------------------------------------ org
     def division_id(self, name: str) -> str:
         with self.lock:
             if name not in self.divisions:
                 self.divisions[name] = new_id()
             return self.divisions[name]
-
-    def user_id(self, name: str) -> str:
-        with self.lock:
-            if name not in self.users:
-                self.users[name] = new_id()
-            return self.users[name]
 
     def add_queue(
         self,
@@ -221,6 +105,7 @@ class World:
         member_count: int = 5,
         joined_member_count: int = 3,
         description: str | None = None,
+        aht_seconds: int = 300,
     ) -> SimQueue:
         with self.lock:
             q = SimQueue(
@@ -231,9 +116,25 @@ class World:
                 member_count=member_count,
                 joined_member_count=joined_member_count,
                 description=description,
+                aht_seconds=aht_seconds,
             )
             self.queues[q.id] = q
             return q
+
+    def resolve_queue(self, queue: SimQueue | str | None) -> SimQueue:
+        """A queue from a handle, an id or a unique name; None gives the default queue."""
+        with self.lock:
+            if queue is None:
+                return self._default_queue()
+            if isinstance(queue, SimQueue):
+                self.queues.setdefault(queue.id, queue)
+                return queue
+            if queue in self.queues:
+                return self.queues[queue]
+            named = [q for q in self.queues.values() if q.name == queue]
+            if len(named) != 1:
+                raise ValueError(f"queue {queue!r} is {'ambiguous' if named else 'unknown'}")
+            return named[0]
 
     def _default_queue(self) -> SimQueue:
         for q in self.queues.values():
@@ -241,6 +142,109 @@ class World:
                 return q
         return self.add_queue("Sim_Default")
 
+    def add_user(
+        self,
+        name: str,
+        email: str,
+        *,
+        state: str = "active",
+        station: bool = True,
+        routing_status: str = "IDLE",
+        queues: Iterable[SimQueue | str] = (),
+        user_id: str | None = None,
+        division: str = "Home",
+    ) -> SimUser:
+        """A user; ValueError for an unknown state/status or an email already taken."""
+        _check_choice("state", state, USER_STATES)
+        _check_choice("routing_status", routing_status, ROUTING_STATUSES)
+        if "@" not in email:
+            raise ValueError(f"not an email address: {email!r}")
+        with self.lock:
+            if any(u.email.lower() == email.lower() for u in self.users.values()):
+                raise ValueError(f"a user with email {email!r} already exists")
+            user = SimUser(
+                id=user_id or new_id(),
+                name=name,
+                email=email,
+                division_id=self.division_id(division),
+                state=state,
+                station=station,
+                routing_status=routing_status,
+                queue_ids={self.resolve_queue(q).id for q in queues},
+            )
+            self.users[user.id] = user
+            return user
+
+    def update_user(
+        self,
+        user: SimUser | str,
+        *,
+        state: str | None = None,
+        station: bool | None = None,
+        routing_status: str | None = None,
+        queues: Iterable[SimQueue | str] | None = None,
+    ) -> SimUser:
+        """Change a user's state, station, configured routing status or queue memberships."""
+        with self.lock:
+            u = self.resolve_user(user)
+            if state is not None:
+                _check_choice("state", state, USER_STATES)
+                u.state = state
+            if routing_status is not None:
+                _check_choice("routing_status", routing_status, ROUTING_STATUSES)
+                if routing_status != u.routing_status:
+                    u.routing_status, u.status_since = routing_status, time.time()
+            if station is not None:
+                u.station = station
+            if queues is not None:
+                u.queue_ids = {self.resolve_queue(q).id for q in queues}
+            return u
+
+    def resolve_user(self, user: SimUser | str) -> SimUser:
+        """A user from a handle, an id or a name; an unknown name creates that user."""
+        with self.lock:
+            if isinstance(user, SimUser):
+                return self.users.setdefault(user.id, user)
+            if user in self.users:
+                return self.users[user]
+            for u in self.users.values():
+                if u.name == user:
+                    return u
+            return self.add_user(user, self._free_email(user))
+
+    def user_id(self, name: str) -> str:
+        """Id of the user with that name (created on first use, as agents of ``add_call`` are)."""
+        return self.resolve_user(name).id
+
+    def _free_email(self, name: str) -> str:
+        local = re.sub(r"[^a-z0-9]+", ".", name.lower()).strip(".") or "user"
+        taken = {u.email.lower() for u in self.users.values()}
+        email, n = f"{local}@sim.example", 1
+        while email in taken:
+            n += 1
+            email = f"{local}{n}@sim.example"
+        return email
+
+    def get_user(self, uid: str, *, include_deleted: bool = False) -> SimUser:
+        with self.lock:
+            u = self.users.get(uid)
+            if u is None or (u.state == "deleted" and not include_deleted):
+                raise not_found(f"User {uid} not found")
+            return u
+
+    def effective_status(self, user: SimUser, busy: set[str] | None = None) -> str:
+        """The routing status on the wire: IDLE turns INTERACTING while the user holds an interaction."""
+        with self.lock:
+            if busy is None:
+                busy = self._busy_users()
+            if user.routing_status == "IDLE" and user.id in busy:
+                return "INTERACTING"
+            return user.routing_status
+
+    def _busy_users(self) -> set[str]:
+        return {g.user_id for c in self.conversations.values() for g in c.holders() if g.user_id}
+
+    # ------------------------------------------------------------------ conversations
     def add_call(
         self,
         scenario: str = "connected",
@@ -254,165 +258,93 @@ class World:
         ani: str = "tel:+15551230001",
         dnis: str = "tel:+18005550100",
         started_seconds_ago: float = 180.0,
+        supervisor: SimUser | str | None = None,
     ) -> SimCall:
+        """A voice call in ``scenario`` ("message" is the legacy way to add a connected chat)."""
         if scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {scenario!r}; expected one of {SCENARIOS}")
+        media, effective = ("message", "connected") if scenario == "message" else ("call", scenario)
+        handle = self.add_conversation(
+            media, effective, agent=agent_name, queue=queue, conversation_id=conversation_id,
+            stale_agent_duplicates=stale_agent_duplicates, second_agent=second_agent_name,
+            supervisor=supervisor, customer_name=customer_name, ani=ani, dnis=dnis,
+            started_seconds_ago=started_seconds_ago,
+        )  # fmt: skip
+        handle.scenario = scenario
+        return handle
+
+    def add_conversation(
+        self,
+        media: str = "call",
+        scenario: str = "connected",
+        *,
+        agent: SimUser | str | None = None,
+        queue: SimQueue | str | None = None,
+        conversation_id: str | None = None,
+        stale_agent_duplicates: int = 0,
+        second_agent: SimUser | str | None = None,
+        supervisor: SimUser | str | None = None,
+        customer_name: str = "Pat Customer",
+        ani: str = "tel:+15551230001",
+        dnis: str = "tel:+18005550100",
+        subject: str | None = None,
+        started_seconds_ago: float = 180.0,
+    ) -> SimCall:
+        """A conversation of any media; ValueError for an unknown media/scenario or a taken id."""
+        if media not in MEDIA_ALIASES:
+            raise ValueError(f"unknown media {media!r}; expected one of {tuple(MEDIA_ALIASES)}")
+        if scenario not in SCENARIOS or scenario == "message":
+            raise ValueError(f"unknown scenario {scenario!r}; expected one of {SCENARIOS}")
         with self.lock:
-            if queue is None:
-                q = self._default_queue()
-            elif isinstance(queue, str):
-                q = self.queues[queue]
-            else:
-                q = queue
-                if q.id not in self.queues:
-                    self.queues[q.id] = q
             cid = conversation_id or new_id()
             if cid in self.conversations:
                 raise ValueError(f"conversation {cid} already exists")
-            t0 = time.time() - started_seconds_ago
-            conv = _Conversation(
-                id=cid,
-                media="message" if scenario == "message" else "call",
-                start=t0,
-                division_id=q.division_id,
-            )
-            handle = self._build(
-                conv, scenario, q, agent_name, stale_agent_duplicates, second_agent_name,
-                customer_name, ani, dnis, t0,
+            spec = BuildSpec(
+                conversation_id=cid,
+                media=MEDIA_ALIASES[media],
+                scenario=scenario,
+                queue=self.resolve_queue(queue),
+                agent=self.resolve_user(agent or "Alice Agent"),
+                second_agent=self._optional_user(scenario == "conference", second_agent, "Carol Agent"),
+                supervisor=self._optional_user(scenario in SUPERVISOR_SCENARIOS, supervisor, "Sam Supervisor"),
+                t0=time.time() - started_seconds_ago,
+                stale=stale_agent_duplicates,
+                customer_name=customer_name,
+                ani=ani,
+                dnis=dnis,
+                subject=subject,
             )  # fmt: skip
+            conv, handle = build(spec)
             self.conversations[cid] = conv
             return handle
 
-    def _build(
-        self,
-        conv: _Conversation,
-        scenario: str,
-        q: SimQueue,
-        agent_name: str,
-        stale: int,
-        second_agent_name: str,
-        customer_name: str,
-        ani: str,
-        dnis: str,
-        t0: float,
-    ) -> SimCall:
-        is_msg = conv.media == "message"
-        customer = _Leg(
-            id=new_id(),
-            purpose="customer",
-            state="connected",
-            start=t0,
-            connected=t0,
-            name=customer_name,
-            address=ani if not is_msg else "+15551230001",
-            ani=None if is_msg else ani,
-            dnis=None if is_msg else dnis,
-            queue_id=q.id,
-        )
-        conv.legs.append(customer)
-        handle = SimCall(id=conv.id, scenario=scenario, customer_participant_id=customer.id,
-                         queue_id=q.id)  # fmt: skip
-        ivr = _Leg(
-            id=new_id(),
-            purpose="ivr",
-            state="connected",
-            start=t0 + 0.2,
-            connected=t0 + 0.2,
-            name="Main IVR Flow",
-            address=dnis if not is_msg else None,
-        )
-        if scenario == "ivr":
-            conv.legs.append(ivr)
-            handle.ivr_participant_id = ivr.id
-            return handle
-        ivr.terminate(t0 + 20, "transfer")
-        if not is_msg:
-            conv.legs.append(ivr)
-            handle.ivr_participant_id = ivr.id
-        acd = _Leg(
-            id=new_id(),
-            purpose="acd",
-            state="connected",
-            start=t0 + 20,
-            connected=t0 + 20,
-            name=q.name,
-            address=f"sip:{q.id}@127.0.0.1;language=en-US;user=acd" if not is_msg else None,
-            queue_id=q.id,
-        )
-        conv.legs.append(acd)
-        handle.acd_participant_id = acd.id
-        if scenario == "queued":
-            return handle
-        if scenario == "alerting":
-            agent = self._agent_leg(agent_name, q, t0 + 45, connected=False)
-            conv.legs.append(agent)
-            handle.agent_participant_id = agent.id
-            handle.agent_participant_ids = (agent.id,)
-            handle.agent_user_id = agent.user_id
-            return handle
-        acd.terminate(t0 + 45, "transfer")
-        stale_ids = []
-        for k in range(stale):
-            s = self._agent_leg(agent_name, q, t0 + 21 + k * 8, connected=False)
-            s.terminate(t0 + 28 + k * 8, "transfer.noanswer")
-            s.wrapup_required = False
-            conv.legs.append(s)
-            stale_ids.append(s.id)
-        handle.stale_agent_participant_ids = tuple(stale_ids)
-        agent = self._agent_leg(agent_name, q, t0 + 45, connected=True)
-        conv.legs.append(agent)
-        ids = [agent.id]
-        if scenario == "conference":
-            other = self._agent_leg(second_agent_name, q, t0 + 90, connected=True)
-            conv.legs.append(other)
-            ids.append(other.id)
-        if scenario == "ended":
-            end = t0 + 150
-            customer.terminate(end, "endpoint")
-            agent.terminate(end + 0.05, "peer")
-        if is_msg:
-            for leg in conv.legs:
-                if leg.state == "terminated":
-                    leg.state = "disconnected"
-        handle.agent_participant_id = agent.id
-        handle.agent_participant_ids = tuple(ids)
-        handle.agent_user_id = agent.user_id
-        return handle
+    def _optional_user(self, needed: bool, user: SimUser | str | None, default: str) -> SimUser | None:
+        return self.resolve_user(user or default) if needed else None
 
-    def _agent_leg(self, name: str, q: SimQueue, start: float, *, connected: bool) -> _Leg:
-        uid = self.user_id(name)
-        return _Leg(
-            id=new_id(),
-            purpose="agent",
-            state="connected" if connected else "alerting",
-            start=start,
-            alerting=start,
-            connected=start + 1.5 if connected else None,
-            name=name,
-            address=f"sip:{uid}@localhost",
-            user_id=uid,
-            queue_id=q.id,
-            wrapup_required=True,
-        )
+    def conversation(self, cid: str) -> Conversation:
+        """The settled conversation; SimError 404 when unknown. Hold ``lock`` while using it."""
+        with self.lock:
+            self.settle()
+            conv = self.conversations.get(cid)
+            if conv is None:
+                raise not_found(f"Conversation {cid} not found")
+            return conv
 
-    def _conv(self, cid: str) -> _Conversation:
+    def _conv(self, cid: str) -> Conversation:
         conv = self.conversations.get(cid)
         if conv is None:
             raise KeyError(cid)
+        self.settle()
         return conv
 
-    def _end_state(self, conv: _Conversation) -> str:
-        return "disconnected" if conv.media == "message" else "terminated"
-
     def end_call(self, cid: str) -> None:
+        """Hang up: every leg still up ends now (KeyError for an unknown id)."""
         with self.lock:
             conv = self._conv(cid)
-            self._settle(conv)
             now = time.time()
             for leg in conv.legs:
                 if leg.end is None:
-                    leg.terminate(now, "endpoint" if leg.purpose == "customer" else "peer")
-                    leg.state = self._end_state(conv)
+                    leg.terminate(now, "endpoint" if leg.purpose == "customer" else "peer", conv.end_state)
 
     def change_agent(self, cid: str, agent_name: str = "Bob Agent", participant_id: str | None = None) -> str:
         """End the live agent leg (or, with no agent, the live acd leg) and connect a new agent.
@@ -421,257 +353,286 @@ class World:
         """
         with self.lock:
             conv = self._conv(cid)
-            self._settle(conv)
             now = time.time()
-            old: _Leg | None = None
+            old: Leg | None = None
             if participant_id is not None:
                 old = conv.leg(participant_id)
             else:
-                live = [g for g in conv.legs if g.live and g.purpose in ("agent", "user")]
-                live = live or [g for g in conv.legs if g.live and g.purpose == "acd"]
+                live = conv.holders() or [g for g in conv.legs if g.live and g.purpose == "acd"]
                 old = live[0] if live else None
             queue_id = (old.queue_id if old else None) or self._default_queue().id
             if old is not None:
-                old.terminate(now, "transfer")
-                old.state = self._end_state(conv)
-            new = self._agent_leg(agent_name, self.queues[queue_id], now - 1.5, connected=True)
+                old.terminate(now, "transfer", conv.end_state)
+            new = agent_leg(conv.media, self.resolve_user(agent_name), queue_id, now - 1.5, connected=True)
             conv.legs.append(new)
             return new.id
 
-    def set_transfer_outcome(self, cid: str, outcome: str, times: int | None = None) -> None:
-        if outcome not in TRANSFER_OUTCOMES:
-            raise ValueError(f"outcome must be one of {TRANSFER_OUTCOMES}")
+    def set_participant_state(self, cid: str, pid: str, state: str) -> None:
+        """Force a leg's state to any string (e.g. one the SDK does not know)."""
         with self.lock:
-            conv = self._conv(cid)
-            conv.outcome = outcome
-            conv.outcome_times = times
+            leg = self._conv(cid).leg(pid)
+            if leg is None:
+                raise KeyError(pid)
+            leg.state = state
+
+    def set_transfer_outcome(
+        self,
+        cid: str | None,
+        outcome: str,
+        times: int | None = None,
+        *,
+        delay: float | None = None,
+        active_after: float | None = None,
+    ) -> None:
+        """Plan how the next transfers of ``cid`` (None: of every conversation without a plan) end."""
+        _check_choice("outcome", outcome, TRANSFER_OUTCOMES)
+        plan = TransferPlan(outcome=outcome, delay=delay, active_after=active_after, times=times)
+        with self.lock:
+            if cid is None:
+                self.default_plan = plan
+            else:
+                self._conv(cid).plan = plan
+
+    def _take_plan(self, conv: Conversation) -> TransferPlan:
+        plan = conv.plan or self.default_plan
+        taken = replace(plan)
+        if plan.times is not None:
+            plan.times -= 1
+            if plan.times <= 0:
+                if conv.plan is plan:
+                    conv.plan = None
+                else:
+                    self.default_plan = TransferPlan()
+        return taken
 
     # ------------------------------------------------------------------ transfers
-    def _settle(self, conv: _Conversation) -> None:
-        """Apply the effect of every transfer command whose due time has passed."""
-        now = time.time()
-        for t in conv.transfers:
-            if t.applied or t.outcome != "complete" or now < t.due:
-                continue
-            t.applied = True
-            leg = conv.leg(t.participant_id)
-            if leg is None:
-                continue
-            leg.terminate(t.due, "transfer")
-            leg.state = self._end_state(conv)
-            q = self.queues.get(t.queue_id)
-            conv.legs.append(
-                _Leg(
-                    id=new_id(),
-                    purpose="acd",
-                    state="connected",
-                    start=t.due,
-                    connected=t.due,
-                    name=q.name if q else None,
-                    address=None if conv.media == "message" else f"sip:{t.queue_id}@127.0.0.1;language=en-US;user=acd",
-                    queue_id=t.queue_id,
-                )
-            )
+    def transfer_to_queue(
+        self,
+        cid: str,
+        pid: str,
+        *,
+        queue_id: str | None = None,
+        queue_name: str | None = None,
+        transfer_type: str = "Unattended",
+        issued_by: str | None = None,
+    ) -> Transfer:
+        """replace/queue: SimError for an unknown conversation, queue or participant.
 
-    def replace_with_queue(self, cid: str, pid: str, body: Any) -> None:
-        """POST /conversations/{cid}/participants/{pid}/replace/queue; raises SimError."""
+        ``issued_by`` (every transfer method): the OAuth client id, shown as ``modifiedBy``."""
         with self.lock:
-            conv = self.conversations.get(cid)
-            if conv is None:
-                raise SimError(404, "not.found", f"Conversation {cid} not found")
-            self._settle(conv)
-            if not isinstance(body, dict):
-                raise SimError(400, "bad.request", "The request body is missing or not an object")
-            transfer_type = body.get("transferType", "Unattended")
-            if transfer_type not in ("Attended", "Unattended"):
-                raise SimError(400, "invalid.value", f"Value [{transfer_type}] is not valid for transferType")
-            queue = self._resolve_queue(body)
-            leg = conv.leg(pid)
-            if leg is None:
-                raise SimError(400, "bad.request", f"Participant {pid} is not part of the conversation")
-            if not leg.live:
-                raise SimError(400, "bad.request", f"participant is not connected (state {leg.state})")
-            if leg.purpose in ("customer", "external"):
-                raise SimError(400, "bad.request", "The customer participant cannot be replaced")
-            now = time.time()
-            if any(t.participant_id == pid and t.state(now) == "Pending" for t in conv.transfers):
-                raise SimError(400, "bad.request", "A transfer is already in progress for participant")
-            outcome = conv.outcome
-            if conv.outcome_times is not None:
-                conv.outcome_times -= 1
-                if conv.outcome_times <= 0:
-                    conv.outcome, conv.outcome_times = "complete", None
-            t = _Transfer(
-                id=new_id(),
-                participant_id=pid,
-                queue_id=queue.id,
-                issued=now,
-                due=now + self.transfer_delay,
-                outcome=outcome,
-                transfer_type=transfer_type,
-            )
-            conv.transfers.append(t)
-            del conv.transfers[:-MAX_RECENT_TRANSFERS]
-            if outcome == "complete":
-                self.transfers.append(SimTransfer(cid, pid, queue.id, time.monotonic()))
-            self._settle(conv)
+            conv = self.conversation(cid)
+            queue = self._queue_for_transfer(queue_id, queue_name)
+            leg = self._replaceable(conv, pid)
+            return self._issue(conv, leg, "queue", transfer_type, issued_by, queue_id=queue.id)
 
-    def _resolve_queue(self, body: dict[str, Any]) -> SimQueue:
-        qid, qname = body.get("queueId"), body.get("queueName")
-        if qid:
-            q = self.queues.get(str(qid))
+    def transfer_to_agent(
+        self,
+        cid: str,
+        pid: str,
+        *,
+        user_id: str | None = None,
+        user_name: str | None = None,
+        user_display_name: str | None = None,
+        voicemail: bool = False,
+        transfer_type: str = "Unattended",
+        issued_by: str | None = None,
+    ) -> Transfer:
+        """replace/agent. A voice transfer to a user without a station is accepted and then fails."""
+        with self.lock:
+            conv = self.conversation(cid)
+            user = self._user_for_transfer(user_id, user_name, user_display_name)
+            leg = self._replaceable(conv, pid)
+            if leg.user_id == user.id and not voicemail:
+                raise bad_request(f"Participant {pid} is already connected to user {user.id}")
+            fail = conv.media == "call" and not user.station and not voicemail
+            return self._issue(conv, leg, "agent", transfer_type, issued_by, user_id=user.id, voicemail=voicemail,
+                               force_failure=fail)  # fmt: skip
+
+    def transfer_to_address(
+        self, cid: str, pid: str, *, address: str, transfer_type: str = "Unattended", issued_by: str | None = None
+    ) -> Transfer:
+        """/transfer (voice only): a phone number or SIP address, else a user's or a queue's name."""
+        with self.lock:
+            conv = self.conversation(cid)
+            if conv.media != "call":
+                media = MEDIA_LABEL[conv.media]
+                raise bad_request(f"Transfer to an address is only supported for voice calls, not {media}")
+            if _PHONE_RE.match(address.strip()):
+                leg = self._replaceable(conv, pid)
+                return self._issue(conv, leg, "address", transfer_type, issued_by, address=address.strip())
+            user = self._user_named(address)
+            queue = None if user else self._queue_named(address)
+            if user is None and queue is None:
+                raise invalid_value(f"Address [{address}] could not be resolved to a number, user or queue")
+            leg = self._replaceable(conv, pid)
+            if user is not None:
+                return self._issue(conv, leg, "agent", transfer_type, issued_by, user_id=user.id, address=address)
+            assert queue is not None
+            return self._issue(conv, leg, "queue", transfer_type, issued_by, queue_id=queue.id, address=address)
+
+    def _queue_for_transfer(self, queue_id: str | None, queue_name: str | None) -> SimQueue:
+        if queue_id:
+            q = self.queues.get(queue_id)
             if q is None:
-                raise SimError(400, "invalid.value", f"Queue {qid} does not exist")
+                raise invalid_value(f"Queue {queue_id} does not exist")
             return q
-        if qname:
-            matches = [q for q in self.queues.values() if q.name == qname]
+        if queue_name:
+            matches = [q for q in self.queues.values() if q.name == queue_name]
             if len(matches) != 1:
                 why = "does not exist" if not matches else "is ambiguous"
-                raise SimError(400, "invalid.value", f"Queue name {qname} {why}")
+                raise invalid_value(f"Queue name {queue_name} {why}")
             return matches[0]
-        raise SimError(400, "invalid.value", "Either queueId or queueName is required")
+        raise invalid_value("Either queueId or queueName is required")
 
-    # ------------------------------------------------------------------ rendering
-    def call_json(self, cid: str) -> dict[str, Any]:
-        """CallConversation JSON; raises SimError 404 for unknown or non-voice conversations."""
-        with self.lock:
-            conv = self.conversations.get(cid)
-            if conv is None or conv.media != "call":
-                raise SimError(404, "not.found", f"Conversation {cid} not found")
-            self._settle(conv)
-            now = time.time()
-            return {
-                "id": conv.id,
-                "participants": [self._call_participant(leg) for leg in conv.legs],
-                "otherMediaUris": [],
-                "recentTransfers": [self._transfer_json(t, now) for t in conv.transfers],
-                "recordingState": "none",
-                "divisions": self._divisions_json(conv),
-                "selfUri": f"{API}/conversations/calls/{conv.id}",
-            }
-
-    def conversation_json(self, cid: str) -> dict[str, Any]:
-        """Generic Conversation JSON (participants carry `calls` or `messages` arrays)."""
-        with self.lock:
-            conv = self.conversations.get(cid)
-            if conv is None:
-                raise SimError(404, "not.found", f"Conversation {cid} not found")
-            self._settle(conv)
-            now = time.time()
-            ends = [g.end for g in conv.legs]
-            ended = all(e is not None for e in ends)
-            return _drop_none(
-                {
-                    "id": conv.id,
-                    "startTime": iso(conv.start),
-                    "endTime": iso(max(e for e in ends if e is not None)) if ended else None,
-                    "participants": [self._generic_participant(conv, leg) for leg in conv.legs],
-                    "recordingState": "none",
-                    "divisions": self._divisions_json(conv),
-                    "recentTransfers": [self._transfer_json(t, now) for t in conv.transfers],
-                    "selfUri": f"{API}/conversations/{conv.id}",
-                }
-            )
-
-    def _divisions_json(self, conv: _Conversation) -> list[dict[str, Any]]:
-        if conv.division_id is None:
-            return []
-        return [
-            {
-                "division": _ref(conv.division_id, f"{API}/authorization/divisions"),
-                "entities": [],
-            }
-        ]
-
-    def _call_participant(self, leg: _Leg) -> dict[str, Any]:
-        return _drop_none(
-            {
-                "id": leg.id,
-                "name": leg.name,
-                "address": leg.address,
-                "startTime": iso(leg.start),
-                "startAlertingTime": iso(leg.alerting),
-                "connectedTime": iso(leg.connected),
-                "endTime": iso(leg.end),
-                "purpose": leg.purpose,
-                "state": leg.state,
-                "direction": leg.direction,
-                "disconnectType": leg.disconnect_type,
-                "held": leg.held,
-                "wrapupRequired": leg.wrapup_required,
-                "user": _ref(leg.user_id, f"{API}/users"),
-                "queue": _ref(leg.queue_id, f"{API}/routing/queues"),
-                "provider": "Edge",
-                "muted": False,
-                "confined": False,
-                "recording": False,
-                "recordingState": "none",
-                "ani": leg.ani,
-                "dnis": leg.dnis,
-            }
-        )
-
-    def _generic_participant(self, conv: _Conversation, leg: _Leg) -> dict[str, Any]:
-        q = self.queues.get(leg.queue_id) if leg.queue_id else None
-        media = _drop_none(
-            {
-                "state": leg.state,
-                "id": leg.media_id,
-                "direction": leg.direction,
-                "held": leg.held,
-                "disconnectType": leg.disconnect_type,
-                "startAlertingTime": iso(leg.alerting),
-                "connectedTime": iso(leg.connected),
-                "disconnectedTime": iso(leg.end),
-                "provider": "Edge" if conv.media == "call" else "PureCloud Messaging",
-            }
-        )
-        if conv.media == "call":
-            media["recording"] = False
-            media["recordingState"] = "none"
-            media["muted"] = False
-            media["confined"] = False
-            key = "calls"
+    def _user_for_transfer(self, user_id: str | None, user_name: str | None, display_name: str | None) -> SimUser:
+        if user_id:
+            user = self.users.get(user_id)
+            if user is None or user.state == "deleted":
+                raise invalid_value(f"User {user_id} does not exist")
+        elif user_name or display_name:
+            key, value = ("email", user_name) if user_name else ("name", display_name)
+            found = [u for u in self.users.values()
+                     if u.state != "deleted" and getattr(u, key).lower() == str(value).lower()]  # fmt: skip
+            if len(found) != 1:
+                raise invalid_value(f"User [{value}] {'is ambiguous' if found else 'does not exist'}")
+            user = found[0]
         else:
-            media["type"] = "webmessaging"
-            key = "messages"
-        return _drop_none(
-            {
-                "id": leg.id,
-                "startTime": iso(leg.start),
-                "endTime": iso(leg.end),
-                "connectedTime": iso(leg.connected),
-                "name": leg.name,
-                "userId": leg.user_id,
-                "userUri": f"{API}/users/{leg.user_id}" if leg.user_id else None,
-                "queueId": leg.queue_id,
-                "queueName": q.name if q else None,
-                "purpose": leg.purpose,
-                "address": leg.address,
-                "ani": leg.ani,
-                "dnis": leg.dnis,
-                "wrapupRequired": leg.wrapup_required,
-                "attributes": {},
-                key: [media],
-            }
-        )
+            raise invalid_value("One of userId, userName or userDisplayName is required")
+        if user.state != "active":
+            raise invalid_value(f"User {user.id} is {user.state}")
+        return user
 
-    def _transfer_json(self, t: _Transfer, now: float) -> dict[str, Any]:
-        return {
-            "id": t.id,
-            "state": t.state(now),
-            "dateIssued": iso(t.issued),
-            "destination": {"address": t.queue_id},
-            "transferType": t.transfer_type,
-        }
+    def _user_named(self, name: str) -> SimUser | None:
+        found = [u for u in self.users.values() if u.state == "active" and u.name.lower() == name.strip().lower()]
+        return found[0] if len(found) == 1 else None
+
+    def _queue_named(self, name: str) -> SimQueue | None:
+        found = [q for q in self.queues.values() if q.name.lower() == name.strip().lower()]
+        return found[0] if len(found) == 1 else None
+
+    def _replaceable(self, conv: Conversation, pid: str) -> Leg:
+        leg = conv.leg(pid)
+        if leg is None:
+            raise bad_request(f"Participant {pid} is not part of the conversation")
+        if not leg.live:
+            raise bad_request(f"participant is not connected (state {leg.state})")
+        if leg.purpose in ("customer", "external"):
+            raise bad_request("The customer participant cannot be replaced")
+        if leg.supervising:
+            raise bad_request("A monitoring, coaching or barging participant cannot be replaced")
+        now = time.time()
+        if any(t.participant_id == pid and t.in_progress(now) for t in conv.transfers):
+            raise bad_request("A transfer is already in progress for participant")
+        return leg
+
+    def _issue(self, conv: Conversation, leg: Leg, kind: str, transfer_type: str, issued_by: str | None, *,
+               force_failure: bool = False, **destination: object) -> Transfer:  # fmt: skip
+        now = time.time()
+        plan = self._take_plan(conv)
+        delay = self.transfer_delay if plan.delay is None else plan.delay
+        outcome = "failed" if force_failure and plan.outcome == "complete" else plan.outcome
+        t = Transfer(
+            id=new_id(),
+            participant_id=leg.id,
+            kind=kind,
+            issued=now,
+            due=now + delay,
+            outcome=outcome,
+            transfer_type=transfer_type,
+            initiator_user_id=leg.user_id,
+            issued_by=issued_by,
+            active_at=None if plan.active_after is None else now + plan.active_after,
+            **destination,  # type: ignore[arg-type]
+        )
+        conv.transfers.append(t)
+        del conv.transfers[:-MAX_RECENT_TRANSFERS]
+        if outcome == "complete":
+            self.transfers.append(
+                SimTransfer(conv.id, leg.id, t.queue_id, time.monotonic(), kind, t.user_id, t.address)
+            )
+            self._unsettled.add(conv.id)
+        self.settle()
+        return t
+
+    # ------------------------------------------------------------------ settling
+    def settle(self) -> None:
+        """Apply every transfer effect (and follow-up) whose time has come."""
+        with self.lock:
+            now = time.time()
+            for cid in list(self._unsettled):
+                conv = self.conversations.get(cid)
+                if conv is None or not self._settle_conversation(conv, now):
+                    self._unsettled.discard(cid)
+
+    def _settle_conversation(self, conv: Conversation, now: float) -> bool:
+        """Returns whether some command of the conversation still has work to do later."""
+        for t in conv.transfers:
+            if not t.applied and t.outcome == "complete" and now >= t.due:
+                self._apply(conv, t)
+            if t.applied and t.answer_at is not None and not t.answered and now >= t.answer_at:
+                self._answer(conv, t, now)
+        return any(t.has_work() for t in conv.transfers)
+
+    def _apply(self, conv: Conversation, t: Transfer) -> None:
+        t.applied = True
+        leg = conv.leg(t.participant_id)
+        if leg is None or leg.end is not None:
+            return  # hung up meanwhile
+        leg.terminate(t.due, "transfer", conv.end_state)
+        new = self._destination_leg(conv, t)
+        conv.legs.append(new)
+        t.new_leg_id = new.id
+
+    def _destination_leg(self, conv: Conversation, t: Transfer) -> Leg:
+        if t.kind == "queue":
+            assert t.queue_id is not None
+            if self.auto_answer is not None:
+                t.answer_at = t.due + self.auto_answer
+            return acd_leg(conv.media, self.queues[t.queue_id], t.due)
+        if t.kind == "agent":
+            assert t.user_id is not None
+            user = self.users[t.user_id]
+            if t.voicemail:
+                return Leg(id=new_id(), purpose="voicemail", state="connected", start=t.due, connected=t.due,
+                           name=f"{user.name} Voicemail", user_id=user.id)  # fmt: skip
+            if self.agent_answer is not None:
+                t.answer_at = t.due + self.agent_answer
+            return agent_leg(conv.media, user, None, t.due, connected=False, purpose="user")
+        return Leg(id=new_id(), purpose="external", state="connected", start=t.due, connected=t.due,
+                   address=t.address, direction="outbound")  # fmt: skip
+
+    def _answer(self, conv: Conversation, t: Transfer, now: float) -> None:
+        new = conv.leg(t.new_leg_id or "")
+        assert t.answer_at is not None
+        if new is None or new.end is not None:
+            t.answered = True
+            return
+        if t.kind == "agent":
+            new.state, new.connected, t.answered = "connected", t.answer_at, True
+            return
+        user = self._idle_member(t.queue_id or "", conv.media)
+        if user is None:
+            t.answer_at = now  # nobody free yet: the next look retries
+            return
+        new.terminate(t.answer_at, "transfer", conv.end_state)
+        conv.legs.append(agent_leg(conv.media, user, t.queue_id, t.answer_at - 1.5, connected=True))
+        t.answered = True
+
+    def _idle_member(self, queue_id: str, media: str) -> SimUser | None:
+        busy = self._busy_users()
+        for u in sorted(self.users.values(), key=lambda u: (u.name, u.id)):
+            if (u.state == "active" and queue_id in u.queue_ids and (u.station or media != "call")
+                    and self.effective_status(u, busy) == "IDLE"):  # fmt: skip
+                return u
+        return None
 
     # ------------------------------------------------------------------ queues
-    def get_queue(self, qid: str) -> dict[str, Any]:
+    def get_queue(self, qid: str) -> SimQueue:
         with self.lock:
             q = self.queues.get(qid)
             if q is None:
-                raise SimError(404, "not.found", f"Queue {qid} not found")
-            return q.to_json()
+                raise not_found(f"Queue {qid} not found")
+            return q
 
     def list_queues(
         self,
@@ -681,6 +642,7 @@ class World:
         ids: list[str],
         sort_desc: bool,
     ) -> list[SimQueue]:
+        """Queues filtered like GET /routing/queues (see ``name_matches``), sorted by name."""
         with self.lock:
             queues = list(self.queues.values())
         if name:
@@ -692,14 +654,125 @@ class World:
         queues.sort(key=lambda q: (q.name.lower(), q.name, q.division_name, q.id), reverse=sort_desc)
         return queues
 
+    def queue_counts(self, q: SimQueue) -> tuple[int, int]:
+        """(memberCount, joinedMemberCount): from the simulated users when the queue has any."""
+        with self.lock:
+            members = [u for u in self.users.values() if q.id in u.queue_ids and u.state != "deleted"]
+            if not members:
+                return q.member_count, q.joined_member_count
+            return len(members), sum(u.state == "active" for u in members)
+
+    def snapshot(self, queue_id: str, media: str | None = None) -> QueueSnapshot:
+        """Members by effective routing status, and interactions by state, of one queue."""
+        with self.lock:
+            self.settle()
+            q = self.queues.get(queue_id) or SimQueue(queue_id, "", "", "")
+            snap = QueueSnapshot(queue=q)
+            busy = self._busy_users()
+            for u in self.users.values():
+                if queue_id in u.queue_ids and u.state == "active":
+                    snap.members.append(u)
+                    snap.statuses[self.effective_status(u, busy)] += 1
+            for conv in self.conversations.values():
+                if media is None or conv.media == media:
+                    _classify(conv, queue_id, snap)
+            return snap
+
+    def estimated_wait(self, queue_id: str, media: str | None = None) -> int:
+        """Seconds: 0 while an IDLE member is free for every waiting interaction, else
+        ceil((waiting - available + 1) x aht / max(on-queue members, 1))."""
+        snap = self.snapshot(queue_id, media)
+        waiting = len(snap.waiting)
+        if snap.available > waiting:
+            return 0
+        return math.ceil((waiting - snap.available + 1) * snap.queue.aht_seconds / max(snap.on_queue, 1))
+
+    def queue_stats(self) -> list[QueueStats]:
+        with self.lock:
+            out = []
+            for q in sorted(self.queues.values(), key=lambda q: (q.name.lower(), q.division_name)):
+                snap = self.snapshot(q.id)
+                out.append(
+                    QueueStats(
+                        queue_id=q.id, name=q.name, division_name=q.division_name,
+                        members=len(snap.members), on_queue=snap.on_queue, available=snap.available,
+                        interacting=len(snap.interacting), waiting=len(snap.waiting),
+                        estimated_wait_seconds=self.estimated_wait(q.id),
+                    )
+                )  # fmt: skip
+            return out
+
+    def live_conversations(self) -> list[LiveConversation]:
+        """Conversations not yet ended, oldest first, as the side panel lists them."""
+        with self.lock:
+            self.settle()
+            now = time.time()
+            convs = sorted((c for c in self.conversations.values() if not c.ended), key=lambda c: c.start)
+            return [self._live_view(c, now) for c in convs]
+
+    def _live_view(self, conv: Conversation, now: float) -> LiveConversation:
+        holders = conv.holders()
+        alerting = [g for g in conv.legs if g.state == "alerting" and g.purpose in AGENT_PURPOSES and g.end is None]
+        acd = [g for g in conv.legs if g.live and g.purpose == "acd"]
+        agent = (holders or alerting or [None])[0]
+        if holders:
+            state = "connected"
+        elif alerting:
+            state = "alerting"
+        elif acd:
+            state = "waiting"
+        else:
+            state = "ivr" if any(g.live and g.purpose == "ivr" for g in conv.legs) else "other"
+        queue_id = acd[-1].queue_id if acd else (agent.queue_id if agent else None)
+        sup = next((g for g in conv.legs if g.live and g.supervising), None)
+        return LiveConversation(
+            id=conv.id,
+            media=MEDIA_LABEL[conv.media],
+            state=state,
+            agent_name=agent.name if agent else None,
+            agent_user_id=agent.user_id if agent else None,
+            agent_participant_id=agent.id if agent else None,
+            queue_id=queue_id,
+            queue_name=self.queues[queue_id].name if queue_id in self.queues else None,
+            supervisor_name=sup.name if sup else None,
+            transfer_state=conv.transfers[-1].state(now) if conv.transfers else None,
+        )
+
+
+def _classify(conv: Conversation, queue_id: str, snap: QueueSnapshot) -> None:
+    holders = conv.holders()
+    alerting = [g for g in conv.legs if g.state == "alerting" and g.purpose in AGENT_PURPOSES and g.end is None]
+    for g in holders:
+        if g.queue_id == queue_id:
+            snap.interacting.append((conv, g))
+    for g in alerting:
+        if g.queue_id == queue_id:
+            snap.alerting.append((conv, g))
+    if holders or alerting:
+        return
+    for g in conv.legs:
+        if g.live and g.purpose == "acd" and g.queue_id == queue_id:
+            snap.waiting.append((conv, g))
+
+
+def _check_choice(what: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{what} must be one of {allowed}, not {value!r}")
+
 
 def name_matches(pattern: str, name: str) -> bool:
-    """Genesys `name` filter: case-insensitive, leading/trailing `*` are wildcards, else exact."""
+    """Genesys' queue ``name`` filter, as simulated.
+
+    Case-insensitive (Genesys does not document case; the bot must still compare exactly itself).
+    Leading and/or trailing ``*`` are wildcards (``*foo`` ends with, ``foo*`` starts with, ``*foo*``
+    contains); ``*`` alone (or only asterisks) matches everything; an asterisk inside the name is a
+    literal character; without asterisks the match is exact.
+    """
     p, n = pattern.lower(), name.lower()
-    lead, trail = p.startswith("*"), p.endswith("*") and len(p) > 1
     core = p.strip("*")
     if not core:
         return True
+    lead, trail = p.startswith("*"), p.endswith("*")
     if lead and trail:
         return core in n
     if lead:
@@ -707,3 +780,6 @@ def name_matches(pattern: str, name: str) -> bool:
     if trail:
         return n.startswith(core)
     return n == core
+
+
+__all__ = ["QueueSnapshot", "SimError", "World", "name_matches"]

@@ -84,6 +84,64 @@ def login(
     )
 
 
+_PRIMITIVES = {"str", "int", "float", "bool", "date", "datetime", "object"}
+
+
+def assert_known_fields(data: object, type_name: str, where: str = "$") -> None:
+    """Every JSON key is a field of the SDK 269 model (recursively): the SDK silently drops unknown
+    keys, so a misspelt field would otherwise go unnoticed."""
+    if data is None or type_name in _PRIMITIVES:
+        return
+    if type_name.startswith("list["):
+        assert isinstance(data, list), f"{where}: expected a list for {type_name}"
+        for i, item in enumerate(data):
+            assert_known_fields(item, type_name[5:-1], f"{where}[{i}]")
+        return
+    if type_name.startswith("dict("):
+        value_type = type_name[5:-1].split(", ", 1)[1]
+        for k, v in data.items():  # type: ignore[union-attr]
+            assert_known_fields(v, value_type, f"{where}.{k}")
+        return
+    model = getattr(gc, type_name)()
+    by_json = {j: py for py, j in model.attribute_map.items()}
+    assert isinstance(data, dict), f"{where}: expected an object for {type_name}"
+    for key, value in data.items():
+        assert key in by_json, f"{where}.{key} is not a field of {type_name}"
+        assert_known_fields(value, model.swagger_types[by_json[key]], f"{where}.{key}")
+
+
+class _JsonResponse:
+    def __init__(self, data: object) -> None:
+        self.data = json.dumps(data)
+
+    def getheader(self, name: str, default: object = None) -> object:
+        return "application/json" if name.lower() == "content-type" else default
+
+
+def wire(data: object, type_name: str):
+    """Check ``data`` against the SDK model, then deserialize it the way the SDK does."""
+    assert_known_fields(data, type_name)
+    return gc.ApiClient().deserialize(_JsonResponse(data), type_name)
+
+
+def outdated_values(model: object) -> list[str]:
+    """Paths whose value the SDK replaced by "outdated_sdk_version" (an enum it does not know)."""
+    found: list[str] = []
+
+    def walk(value: object, path: str) -> None:
+        if value == "outdated_sdk_version":
+            found.append(path)
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{path}.{k}")
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{path}[{i}]")
+
+    walk(model.to_dict() if hasattr(model, "to_dict") else model, "$")
+    return found
+
+
 def replace_path(cid: str, pid: str) -> str:
     return f"/api/v2/conversations/{cid}/participants/{pid}/replace/queue"
 

@@ -23,6 +23,15 @@ from bot.genesys.hosts import login_base_for, resolve_hosts, valid_region_names
             "use2.us-gov-pure.cloud",
             ("https://api.use2.us-gov-pure.cloud", "https://login.use2.us-gov-pure.cloud"),
         ),
+        # What people copy from the browser or the login page.
+        ("apps.mypurecloud.com", ("https://api.mypurecloud.com", "https://login.mypurecloud.com")),
+        ("apps.usw2.pure.cloud", ("https://api.usw2.pure.cloud", "https://login.usw2.pure.cloud")),
+        ("login.mypurecloud.ie", ("https://api.mypurecloud.ie", "https://login.mypurecloud.ie")),
+        (
+            "https://apps.mypurecloud.com/directory/#/engage",
+            ("https://api.mypurecloud.com", "https://login.mypurecloud.com"),
+        ),
+        ("https://login.euw2.pure.cloud/", ("https://api.euw2.pure.cloud", "https://login.euw2.pure.cloud")),
     ],
 )
 def test_region_names_and_domains(region: str, expected: tuple[str, str]) -> None:
@@ -38,6 +47,46 @@ def test_api_host_overrides_region_and_serves_login_too() -> None:
         "https://api.mypurecloud.de",
         "https://login.mypurecloud.de",
     )
+
+
+@pytest.mark.parametrize(
+    "api_host",
+    [
+        "https://apps.mypurecloud.com",
+        "https://apps.mypurecloud.com/directory/#/person/123",
+        "https://login.mypurecloud.com/",
+        "https://api.mypurecloud.com/api/v2",
+        "https://mypurecloud.com",
+    ],
+)
+def test_browser_and_login_urls_map_to_api_and_login_hosts(api_host: str) -> None:
+    assert resolve_hosts(None, api_host) == ("https://api.mypurecloud.com", "https://login.mypurecloud.com")
+
+
+@pytest.mark.parametrize(
+    ("api_host", "words"),
+    [
+        ("http://api.mypurecloud.com", "https"),
+        ("https://api.mypurecloud.com:8443", "port"),
+        ("https://user:pw@api.example.com", "credentials"),
+        ("ftp://api.mypurecloud.com", "full base URL"),
+        ("https://gateway.example.com/genesys?x=1", "without"),
+        ("https://", "full base URL"),
+    ],
+)
+def test_unusable_hosts_are_rejected_clearly(api_host: str, words: str) -> None:
+    with pytest.raises(ValueError) as err:
+        resolve_hosts(None, api_host)
+    assert words in str(err.value)
+    assert "pw" not in str(err.value)
+
+
+def test_gateways_and_simulators_keep_their_url() -> None:
+    assert resolve_hosts(None, "https://gateway.example.com/genesys/") == (
+        "https://gateway.example.com/genesys",
+        "https://gateway.example.com/genesys",
+    )
+    assert resolve_hosts(None, "http://localhost:8080") == ("http://localhost:8080", "http://localhost:8080")
 
 
 def test_login_derivation_matches_sdk_rule() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from bot.genesys.port import Priority
-from bot.genesys.ratelimit import PriorityRateLimiter
+from bot.genesys.ratelimit import PriorityRateLimiter, budget_key
+from bot.ports.genesys import Priority
 
 
 class FakeClock:
@@ -151,3 +151,110 @@ def test_margin_keeps_a_little_head_room_without_changing_the_rate() -> None:
     assert not limiter.acquire(Priority.CRITICAL, timeout=0)
     clock.advance(0.04)
     assert limiter.acquire(Priority.CRITICAL, timeout=0)  # steady state: still one per second
+
+
+# -- a rate budget shared by replicas ----------------------------------------------------------
+
+
+class FakeBudget:
+    """In-memory RateBudget: one token bucket per key, shared by every limiter given it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self.keys: set[str] = set()
+
+    def take(self, key: str, *, rate_per_second: float, burst: float, now: float) -> float:
+        with self._lock:
+            self.keys.add(key)
+            tokens, stamp = self._buckets.get(key, (burst, now))
+            tokens = min(burst, tokens + max(0.0, now - stamp) * rate_per_second)
+            if tokens >= 1.0:
+                self._buckets[key] = (tokens - 1.0, now)
+                return 0.0
+            self._buckets[key] = (tokens, now)
+            return (1.0 - tokens) / rate_per_second
+
+
+def _hammer(limiters: list[PriorityRateLimiter], seconds: float) -> int:
+    granted = 0
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def worker(limiter: PriorityRateLimiter) -> None:
+        nonlocal granted
+        while time.monotonic() < stop:
+            if limiter.acquire(Priority.CRITICAL, timeout=max(0.0, stop - time.monotonic())):
+                with lock:
+                    if time.monotonic() <= stop:
+                        granted += 1
+
+    threads = [threading.Thread(target=worker, args=(lim,)) for lim in limiters for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return granted
+
+
+def test_two_replicas_sharing_a_budget_stay_under_one_rate() -> None:
+    budget = FakeBudget()
+    key = budget_key("oauth-client-id")
+    # Each replica alone would allow 3 + 10/s; together they must not exceed that either.
+    replicas = [
+        PriorityRateLimiter(rate_per_minute=600, burst=3, margin_seconds=0, budget=budget, budget_key=key)
+        for _ in range(2)
+    ]
+    seconds = 1.5
+    granted = _hammer(replicas, seconds)
+    assert granted <= 3 + 10 * seconds + 2, granted
+    assert granted >= 10, granted  # and they do get work done
+    assert budget.keys == {key}
+
+
+def test_without_the_shared_budget_two_replicas_would_double_the_rate() -> None:
+    replicas = [PriorityRateLimiter(rate_per_minute=600, burst=3, margin_seconds=0) for _ in range(2)]
+    seconds = 1.5
+    assert _hammer(replicas, seconds) > 3 + 10 * seconds + 2
+
+
+def test_shared_budget_keeps_priority_order() -> None:
+    budget = FakeBudget()
+    key = budget_key("c")
+    other = PriorityRateLimiter(rate_per_minute=600, burst=1, margin_seconds=0, budget=budget, budget_key=key)
+    limiter = PriorityRateLimiter(rate_per_minute=600, burst=5, margin_seconds=0, budget=budget, budget_key=key)
+    assert other.acquire(Priority.CRITICAL, timeout=0)  # the other replica empties the shared bucket
+    order: list[str] = []
+    lock = threading.Lock()
+
+    def worker(label: str, prio: Priority) -> None:
+        assert limiter.acquire(prio, timeout=10)
+        with lock:
+            order.append(label)
+
+    bg = threading.Thread(target=worker, args=("bg", Priority.BACKGROUND))
+    bg.start()
+    wait_until(lambda: limiter.waiting() == 1)
+    crit = threading.Thread(target=worker, args=("crit", Priority.CRITICAL))
+    crit.start()
+    bg.join(timeout=10)
+    crit.join(timeout=10)
+    # The background request asked first, but once the shared bucket refilled the critical one
+    # (queued while the background one was held back) went first.
+    assert order == ["crit", "bg"], order
+
+
+def test_shared_budget_failure_falls_back_to_local_pacing(caplog) -> None:
+    class Broken:
+        def take(self, key: str, *, rate_per_second: float, burst: float, now: float) -> float:
+            raise ConnectionError("database down")
+
+    limiter = PriorityRateLimiter(rate_per_minute=600, burst=2, budget=Broken(), budget_key="k")
+    assert limiter.acquire(Priority.CRITICAL, timeout=1)
+    assert limiter.acquire(Priority.CRITICAL, timeout=1)
+    assert "pacing this replica alone" in caplog.text
+
+
+def test_budget_key_names_the_client_not_its_secret() -> None:
+    assert budget_key("client-a") == budget_key("client-a") != budget_key("client-b")
+    assert "client-a" not in budget_key("client-a")

@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from typing import Any
 
 import pytest
-from PureCloudPlatformClientV2.rest import ApiException
 
-from bot.genesys.errors import GenesysAuthError, GenesysUnavailable
+from bot.genesys.http import Attempt, BoundedResponse, HttpStatusError
 from bot.genesys.tokens import TokenProvider
+from bot.genesys.wire import parse_error_body
+from bot.ports.genesys import GenesysAuthError, GenesysUnavailable
 
 SECRET = "s3cr3t-value"
-
-
-class _Resp:
-    def __init__(self, status: int, data: str, headers: dict[str, str] | None = None) -> None:
-        self.status = status
-        self.reason = "x"
-        self.data = data
-        self._headers = headers or {}
-
-    def getheaders(self) -> dict[str, str]:
-        return self._headers
 
 
 class FakeHttp:
@@ -37,10 +28,8 @@ class FakeHttp:
         self.fail_with: int | None = None
         self._lock = threading.Lock()
 
-    def last_headers(self) -> dict[str, str]:
-        return {}
-
-    def request(self, options: Any) -> _Resp:
+    def send(self, options: Any, attempt: Attempt) -> BoundedResponse:
+        assert attempt.operation == "token"
         with self._lock:
             self.calls.append(options)
             n = len(self.calls)
@@ -48,11 +37,14 @@ class FakeHttp:
             time.sleep(self.delay)
         if self.fail_with is not None:
             body = json.dumps({"error": "invalid_client", "description": "authentication failed"})
-            raise ApiException(http_resp=_Resp(self.fail_with, body, {"ININ-Correlation-Id": "c-1"}))
+            response = BoundedResponse(self.fail_with, "x", body, {"ININ-Correlation-Id": "c-1"})
+            attempt.status = self.fail_with
+            raise HttpStatusError(response, parse_error_body(body))
         payload: dict[str, Any] = {"access_token": f"tok-{n}", "token_type": "bearer"}
         if self.expires_in is not None:
             payload["expires_in"] = self.expires_in
-        return _Resp(200, json.dumps(payload))
+        attempt.status = 200
+        return BoundedResponse(200, "OK", json.dumps(payload), {})
 
 
 class Clock:
@@ -143,8 +135,35 @@ def test_rejected_credentials_are_a_human_auth_error(status: int) -> None:
         tokens.get()
     assert "rejected the OAuth client id/secret" in err.value.message
     assert err.value.status == status
+    assert err.value.code == "invalid_client"
+    assert err.value.operation == "token" and err.value.host == "login.example"
     assert err.value.correlation_id == "c-1"
     assert SECRET not in str(err.value) and SECRET not in repr(tokens)
+
+
+def test_login_failure_is_logged_once_without_secrets(caplog: pytest.LogCaptureFixture) -> None:
+    http = FakeHttp()
+    http.fail_with = 401
+    tokens = provider(http)
+    caplog.set_level(logging.DEBUG, logger="bot.genesys")
+    for _ in range(3):
+        with pytest.raises(GenesysAuthError):
+            tokens.get()
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1
+    line = warnings[0].getMessage()
+    assert "login.example" in line and "invalid_client" in line and "401" in line
+    basic = "Basic "
+    assert all(SECRET not in r.getMessage() and basic not in r.getMessage() for r in caplog.records)
+
+    http.fail_with = None
+    tokens.get()  # success resets: the next failure is news again
+    http.fail_with = 401
+    tokens.invalidate(tokens.get())
+    caplog.clear()
+    with pytest.raises(GenesysAuthError):
+        tokens.get()
+    assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) == 1
 
 
 def test_failed_renewal_keeps_a_still_valid_token() -> None:
