@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
-from tests.fakes.waiting import wait_on
+from bot.playground.waiting import wait_on
 
 BOT_TOKEN = "xoxb-test-0000000000-fake"
 
