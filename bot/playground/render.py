@@ -337,7 +337,7 @@ def blocks(items: Any, s: Surface | None = None) -> str:
 
 def message_body(text: str | None, items: list | None, attachments: list | None, s: Surface) -> str:
     """A message as Slack shows it: its blocks if any, else its text; legacy attachments as JSON."""
-    body = blocks(items, s) if items else f'<div class="block section">{mrkdwn(text, s.names)}</div>'
+    body = blocks(items, s) if items else f'<div class="block text">{mrkdwn(text, s.names)}</div>'
     if attachments:
         body += raw_json(attachments, "attachments (legacy) not rendered")
     return body

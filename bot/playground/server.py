@@ -204,7 +204,7 @@ class Playground:
         if m.ephemeral_to:
             only = '<div class="only-you">👁 Only visible to you</div>'
         if m.command:
-            body = f'<div class="block section command-echo">{esc(m.command)}</div>'
+            body = f'<div class="block text command-echo">{esc(m.command)}</div>'
         else:
             body = message_body(m.text, m.blocks, m.attachments, surface)
         classes = "message" + (" ephemeral" if m.ephemeral_to else "") + (" reply" if reply else "") + (
