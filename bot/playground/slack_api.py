@@ -314,7 +314,8 @@ class FakeSlack:
             self.add_user(user)
         self._server = ThreadingHTTPServer((host, port), self._handler())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-slack", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fake-slack", daemon=True)
 
     # ---- lifecycle ----
     def start(self) -> FakeSlack:
