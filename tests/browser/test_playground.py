@@ -16,6 +16,7 @@ import pytest
 from bot.playground.runner import PlaygroundRun
 from bot.simulator.demo import _id as demo_id
 
+pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 CALL = demo_id("call:connected")  # Alice Agent's live call in the demo org
 WAIT = 20.0
