@@ -230,8 +230,8 @@ def _text_input(el: dict, block_id: str, s: Surface) -> str:
     limits = "".join(f' {a}="{int(el[k])}"' for k, a in (("max_length", "maxlength"), ("min_length", "minlength"))
                      if isinstance(el.get(k), int))
     if el.get("multiline"):
-        return f'<textarea class="input" {attrs} placeholder="{esc(placeholder)}"{limits}>{esc(value)}</textarea>'
-    return f'<input type="text" class="input" {attrs} placeholder="{esc(placeholder)}" value="{esc(value)}"{limits}>'
+        return f'<textarea class="text-input" {attrs} placeholder="{esc(placeholder)}"{limits}>{esc(value)}</textarea>'
+    return f'<input type="text" class="text-input" {attrs} placeholder="{esc(placeholder)}" value="{esc(value)}"{limits}>'
 
 
 ELEMENTS: dict[str, Callable[[dict, str, Surface], str]] = {

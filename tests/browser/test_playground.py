@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.playground.runner import PlaygroundRun
+from bot.playground.server import Playground
 from bot.simulator.demo import _id as demo_id
 
 pytestmark = pytest.mark.browser
@@ -131,3 +132,77 @@ def test_request_approve_and_see_the_call_move(browser, playground: PlaygroundRu
     transfers = playground.simulator.transfers
     assert [t.conversation_id for t in transfers] == [CALL]
     assert playground.org.queue_named("Support Tier 2").id == transfers[0].queue_id
+
+
+@pytest.fixture
+def modal_playground() -> Iterator[Playground]:
+    """The playground in front of a small Bolt app that has the modal, shortcuts and Home the bot is growing."""
+    from bot.playground.genesys import SimulatedOrg
+    from bot.playground.payloads import BotEndpoint
+    from bot.playground.slack_api import FakeSlack
+    from bot.simulator import GenesysSimulator, seed_demo
+    from tests.fakes.modal_bot import SECRET, serve_modal_bot
+
+    sim = GenesysSimulator().start()
+    seed_demo(sim)
+    slack = FakeSlack()
+    with serve_modal_bot(slack, []) as url:
+        playground = Playground(slack=slack, org=SimulatedOrg(sim), bot=BotEndpoint(url, SECRET))
+        slack.start()
+        yield playground
+        slack.stop()
+    sim.stop()
+
+
+def test_modal_inputs_typeahead_errors_message_shortcut_and_home(browser, modal_playground, artifacts_dir: Path):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    driver = browser
+    driver.get(f"{modal_playground.slack.url}/playground?user=U0RILEY")
+    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".call[data-call-id]"), "the page")
+
+    # Global shortcut (⚡) opens the bot's modal; fill it in, with a bad call id first.
+    _click(driver, "#shortcuts-button", "the shortcuts button")
+    _click(driver, '#menu .menu-item[data-callback-id="transfer_call"]', "Transfer call in the ⚡ menu")
+    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".modal"), "the modal")
+    driver.find_element(By.CSS_SELECTOR, '.modal input[data-action-id="call"]').send_keys("short")
+    Select(driver.find_element(By.CSS_SELECTOR, '.modal select[data-action-id="agent"]')).select_by_value("U0ALICE")
+    Select(driver.find_element(By.CSS_SELECTOR, '.modal select[data-action-id="channel"]')).select_by_visible_text(
+        "support-floor")
+    driver.find_element(By.CSS_SELECTOR, '.modal .typeahead-input').send_keys("tier")
+    _wait(driver, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".typeahead-options li[data-option]")) == 2,
+          "two options from the bot's options endpoint")
+    _click(driver, '.typeahead-options li[data-label="Support Tier 2"]', "Support Tier 2")
+    _click(driver, '.modal [data-kind="submit-view"]', "Submit")
+    _wait(driver, lambda d: "That is not a conversation id." in d.find_element(By.CSS_SELECTOR, ".modal").text,
+          "the bot's field error in the modal")
+    assert driver.find_element(By.CSS_SELECTOR, ".modal .typeahead-input").get_attribute("value") == "Support Tier 2"
+    driver.save_screenshot(str(artifacts_dir / "10-modal-field-error.png"))
+
+    field = driver.find_element(By.CSS_SELECTOR, '.modal input[data-action-id="call"]')
+    field.clear()
+    field.send_keys(CALL)
+    _click(driver, '.modal [data-kind="submit-view"]', "Submit")
+    _wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, ".modal"), "the modal to close")
+    _wait(driver, lambda d: _messages(d, f"moves {CALL} to Support Tier 2"), "the bot's message in the channel")
+
+    # A message's ⋯ menu sends the message shortcut with that message; the modal opens pre-filled.
+    ts = _messages(driver, f"moves {CALL}")[0][0]
+    message = driver.find_element(By.CSS_SELECTOR, f'#timeline .message[data-ts="{ts}"]')
+    ActionChains(driver).move_to_element(message).perform()
+    message.find_element(By.CSS_SELECTOR, ".more").click()
+    _click(driver, '#menu .menu-item[data-callback-id="transfer_call_from_message"]', "Transfer call in the ⋯ menu")
+    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, '.modal input[data-action-id="call"]'), "the modal")
+    assert f"moves {CALL}" in driver.find_element(By.CSS_SELECTOR, '.modal input[data-action-id="call"]') \
+        .get_attribute("value")
+    _click(driver, '.modal .x[data-kind="close-view"]', "×")
+    _wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, ".modal"), "the modal to close")
+
+    # The App Home is published on app_home_opened; its button is a block_actions from the Home view.
+    _click(driver, '.place[data-place="home"]', "the Home tab")
+    _wait(driver, lambda d: "Your transfers" in d.find_element(By.ID, "timeline").text, "the published Home")
+    _click(driver, '.home button[data-action-id="home_refresh"]', "Refresh")
+    _wait(driver, lambda d: "Refreshed" in d.find_element(By.ID, "timeline").text, "the republished Home")
+    driver.save_screenshot(str(artifacts_dir / "11-app-home.png"))
