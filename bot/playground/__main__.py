@@ -27,8 +27,13 @@ def main(argv: list[str] | None = None) -> int:
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    run = PlaygroundRun(port=args.port, data_dir=args.data_dir, log_level=args.log_level.upper(),
-                        keep_data=args.keep_data)
+    try:
+        run = PlaygroundRun(port=args.port, data_dir=args.data_dir, log_level=args.log_level.upper(),
+                            keep_data=args.keep_data)
+    except OSError as error:
+        print(f"The playground could not listen on 127.0.0.1:{args.port} ({error.strerror or error}); "
+              "pick another port, e.g. PORT=8080 make demo", file=sys.stderr)
+        return 1
     try:
         run.start()
     except (RuntimeError, OSError) as error:

@@ -229,9 +229,10 @@ def _text_input(el: dict, block_id: str, s: Surface) -> str:
     attrs = _attrs(kind="plain_text_input", action_id=action_id, block_id=block_id)
     limits = "".join(f' {a}="{int(el[k])}"' for k, a in (("max_length", "maxlength"), ("min_length", "minlength"))
                      if isinstance(el.get(k), int))
+    common = f'class="text-input" {attrs} placeholder="{esc(placeholder)}"{limits}'
     if el.get("multiline"):
-        return f'<textarea class="text-input" {attrs} placeholder="{esc(placeholder)}"{limits}>{esc(value)}</textarea>'
-    return f'<input type="text" class="text-input" {attrs} placeholder="{esc(placeholder)}" value="{esc(value)}"{limits}>'
+        return f"<textarea {common}>{esc(value)}</textarea>"
+    return f'<input type="text" {common} value="{esc(value)}">'
 
 
 ELEMENTS: dict[str, Callable[[dict, str, Surface], str]] = {

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 import time
 from collections import deque
@@ -28,7 +29,9 @@ from bot.playground.render import Names, Surface, esc, message_body, plain, raw_
 from bot.playground.render import blocks as render_blocks
 from bot.playground.slack_api import FakeSlack, HttpRequest, HttpResponse, Message, SlackUser, View
 
+log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 STATIC_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                 ".css": "text/css; charset=utf-8", ".png": "image/png", ".svg": "image/svg+xml"}
 POLL_SECONDS = 1.5  # a state request waits this long for a change (the Genesys panel refreshes at least this often)
@@ -117,6 +120,20 @@ class Playground:
 
     # ------------------------------------------------------------------ HTTP
     def handle(self, req: HttpRequest) -> HttpResponse | None:
+        if not (req.path in ("/", "/playground") or req.path.startswith("/playground/")):
+            return None
+        host = (req.headers.get("Host") or "").rsplit(":", 1)[0]
+        if host not in LOCAL_HOSTS:  # a page served elsewhere reaching us through DNS rebinding
+            return _json({"ok": False, "note": f"the playground answers only on 127.0.0.1, not {host!r}"}, 421)
+        try:
+            return self._route(req)
+        except (KeyError, TypeError, ValueError) as error:
+            return _json({"ok": False, "note": f"bad request: {error!r}"}, 400)
+        except Exception as error:
+            log.exception("playground request %s %s failed", req.method, req.path)
+            return _json({"ok": False, "note": f"the playground failed: {error!r}"}, 500)
+
+    def _route(self, req: HttpRequest) -> HttpResponse | None:
         if req.path in ("/", "/playground", "/playground/"):
             return self._static("index.html")
         if req.path.startswith("/playground/static/"):
@@ -133,14 +150,14 @@ class Playground:
             handler = getattr(self, f"do_{name}", None) if name.isidentifier() else None
             if handler is None:
                 return None
+            if "application/json" not in (req.headers.get("Content-Type") or ""):
+                # Only the page's fetch() sends JSON; a cross-site form can't without a CORS preflight.
+                return _json({"ok": False, "note": "expected application/json"}, 415)
             try:
                 body = json.loads(req.body or b"{}")
             except ValueError:
                 return _json({"ok": False, "note": "the page sent malformed JSON"}, 400)
-            try:
-                return _json(handler(body))
-            except (KeyError, TypeError, ValueError) as error:
-                return _json({"ok": False, "note": f"bad request: {error}"}, 400)
+            return _json(handler(body))
         return None
 
     def _static(self, name: str) -> HttpResponse | None:

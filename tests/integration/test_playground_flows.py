@@ -145,3 +145,20 @@ def test_genesys_panel_starts_and_ends_calls_and_changes_mode(world: World):
     p.do_genesys({"op": "mode", "mode": "failing"})
     assert p.org.mode == "failing" and 'data-mode="failing"' in p.render_genesys()
     p.do_genesys({"op": "mode", "mode": "normal"})
+
+
+def test_only_the_page_on_127_0_0_1_can_act(world: World):
+    from email.message import Message
+
+    from bot.playground.slack_api import HttpRequest
+
+    def request(host: str, content_type: str) -> int:
+        headers = Message()
+        headers["Host"], headers["Content-Type"] = host, content_type
+        body = b'{"user": "U0RILEY", "text": "hello"}'
+        return world.playground.handle(HttpRequest("POST", "/playground/send", {}, headers, body)).status
+
+    assert request("127.0.0.1:3000", "application/json") == 200
+    assert request("127.0.0.1:3000", "text/plain") == 415  # what a cross-site form could send
+    assert request("evil.example:3000", "application/json") == 421  # DNS rebinding
+    assert [m.text for m, _ in world.slack.timeline(world.playground.channel_id, SAM)] == ["hello"]
