@@ -96,6 +96,7 @@ class PlaygroundRun:
         )
         self.log_level = log_level
         self.process: subprocess.Popen | None = None
+        self.demo = None  # the simulator's DemoSeed, once seeded
         self._log = None
 
     @property
@@ -105,7 +106,7 @@ class PlaygroundRun:
     def seed(self) -> None:
         from bot.simulator import seed_demo
 
-        seed_demo(self.simulator)
+        self.demo = seed_demo(self.simulator)
         for name in EXTRA_QUEUES:
             if self.org.queue_named(name) is None:
                 self.simulator.add_queue(name)

@@ -15,11 +15,10 @@ import pytest
 
 from bot.playground.runner import PlaygroundRun
 from bot.playground.server import Playground
-from bot.simulator.demo import _id as demo_id
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
-CALL = demo_id("call:connected")  # Alice Agent's live call in the demo org
+CALL = "55576b8d-bcb3-5e8b-a6f9-af2a12ce13d7"  # Alice Agent's live call in the demo org (ids are deterministic)
 WAIT = 20.0
 
 
@@ -85,6 +84,7 @@ def test_request_approve_and_see_the_call_move(browser, playground: PlaygroundRu
     from selenium.webdriver.common.keys import Keys
 
     driver = browser
+    assert playground.demo.calls["connected"].id == CALL
     driver.get(playground.url + "?user=U0RILEY")
     _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".call[data-call-id]"), "the Genesys panel")
     call_panel = f'.call[data-call-id="{CALL}"]'
