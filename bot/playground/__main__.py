@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         run.stop()
         return 130
+    signal.signal(signal.SIGINT, lambda *_: stop.set())  # from here on, Ctrl-C is a stop request like SIGTERM
     print(f"Slack playground: {run.url}", flush=True)
     print(f"(the bot's log: {run.log_path}; Ctrl-C stops everything)", flush=True)
     try:
