@@ -144,7 +144,8 @@ class Playground:
             since = int(req.query.get("since") or -1)
             if since == self.slack.version:
                 self.slack.wait_change(since, POLL_SECONDS)
-            return _json(self.state(req.query.get("user") or self.people[0].id, req.query.get("place") or ""))
+            return _json(self.state(req.query.get("user") or self.people[0].id, req.query.get("place") or "",
+                                    traffic=req.query.get("traffic") == "1"))
         if req.method == "POST" and req.path.startswith("/playground/"):
             name = req.path[len("/playground/"):]
             handler = getattr(self, f"do_{name}", None) if name.isidentifier() else None
@@ -192,7 +193,8 @@ class Playground:
             errors=view.errors if view else {},
         )
 
-    def state(self, user: str, place: str) -> dict:
+    def state(self, user: str, place: str, *, traffic: bool = False) -> dict:
+        """Every region of the page for this user, rendered; the traffic log only when it is open."""
         version = self.slack.version
         stack = self.slack.modal_stack(user)
         top = stack[-1] if stack else None
@@ -207,9 +209,10 @@ class Playground:
             modal = {"key": _hash(top.id, top.hash, top.errors, len(stack)), "view_id": top.id,
                      "html": self.render_modal(top, len(stack))}
         genesys = self.render_genesys()
-        traffic = self.render_traffic()
+        log_html = self.render_traffic() if traffic else None
         return {"version": version, "main": main, "main_key": _hash(main), "modal": modal,
-                "genesys": genesys, "genesys_key": _hash(genesys), "traffic": traffic, "traffic_key": _hash(traffic)}
+                "genesys": genesys, "genesys_key": _hash(genesys), "traffic": log_html,
+                "traffic_key": _hash(log_html) if traffic else None}
 
     # ------------------------------------------------------------------ rendering
     def render_message(self, m: Message, viewer: str, surface: Surface, *, reply: bool = False) -> str:

@@ -15,6 +15,7 @@ import pytest
 
 from bot.playground.runner import PlaygroundRun
 from bot.playground.server import Playground
+from tests.browser.conftest import js_errors
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,6 +129,12 @@ def test_request_approve_and_see_the_call_move(browser, playground: PlaygroundRu
     if os.environ.get("UPDATE_DOCS_SCREENSHOT") == "1":
         shutil.copyfile(shot, ROOT / "docs" / "playground.png")
 
+    # The traffic log shows what went to the bot and what the bot sent to Slack.
+    _click(driver, "#traffic-box summary", "Slack traffic")
+    _wait(driver, lambda d: "slash command /transfer" in d.find_element(By.ID, "traffic").text
+          and "API chat.update" in d.find_element(By.ID, "traffic").text, "the traffic log")
+    assert js_errors(driver) == []
+
     # What the bot really did: one transfer to the queue literally named "Support Tier 2".
     transfers = playground.simulator.transfers
     assert [t.conversation_id for t in transfers] == [CALL]
@@ -206,3 +213,4 @@ def test_modal_inputs_typeahead_errors_message_shortcut_and_home(browser, modal_
     _click(driver, '.home button[data-action-id="home_refresh"]', "Refresh")
     _wait(driver, lambda d: "Refreshed" in d.find_element(By.ID, "timeline").text, "the republished Home")
     driver.save_screenshot(str(artifacts_dir / "11-app-home.png"))
+    assert js_errors(driver) == []

@@ -73,7 +73,8 @@ function setPlace(place) {
 
 // ---------------------------------------------------------------- state from the server
 function stateUrl(since) {
-  const q = new URLSearchParams({ user: S.user, place: S.place, since: String(since) });
+  const traffic = $("#traffic-box").open ? "1" : "0";
+  const q = new URLSearchParams({ user: S.user, place: S.place, since: String(since), traffic });
   return "/playground/state?" + q;
 }
 
@@ -90,7 +91,7 @@ function apply(st) {
   const atBottom = tl.scrollHeight - tl.scrollTop - tl.clientHeight < 80;
   if (swap("#timeline", "main", st.main, st.main_key + S.user + S.place) && atBottom) tl.scrollTop = tl.scrollHeight;
   swap("#genesys", "genesys", st.genesys, st.genesys_key);
-  if ($("#traffic-box").open || !S.keys.traffic) swap("#traffic", "traffic", st.traffic, st.traffic_key);
+  if (st.traffic !== null) swap("#traffic", "traffic", st.traffic, st.traffic_key);
   const root = $("#modal-root");
   if (!st.modal) {
     root.innerHTML = "";
@@ -342,6 +343,7 @@ async function init() {
   renderPeople();
   renderPlace();
   bind();
+  $("#traffic-box").addEventListener("toggle", () => { if ($("#traffic-box").open) refresh(); });
   await refresh();
   poll();
 }
