@@ -257,9 +257,11 @@ class Playground:
     def render_home(self, user: str) -> str:
         home = self.slack.home(user)
         if home is None:
-            answer = self._home_answers.get(user, "not opened yet")
-            return (f'<div class="empty">The bot has not published an App Home for you. Opening this tab sent '
-                    f'<code>app_home_opened</code>; the bot answered: {esc(answer)}.</div>')
+            text = "The bot has not published an App Home for you."
+            if user in self._home_answers:
+                text += (" Opening this tab sent it <code>app_home_opened</code>; it answered "
+                         f"{esc(self._home_answers[user])}.")
+            return f'<div class="empty">{text}</div>'
         inner = render_blocks(home.spec.get("blocks") or [], self.surface(home))
         return f'<div class="home" data-view-id="{esc(home.id)}">{inner}</div>'
 
