@@ -421,10 +421,9 @@ class Playground:
             if view is None:
                 return {"ok": False, "note": "that view is gone"}
             self.slack.set_view_values(view.id, body.get("values") or view.values)
-            kind = "home" if view.type == "home" else "view"
-            payload = payloads.block_actions(
+            payload = payloads.block_actions(  # a modal's or the App Home's: container type "view" for both
                 self.ws, user=self._user(user), actions=[element], trigger_id=self.slack.issue_trigger(user),
-                container={"type": kind, "view_id": view.id}, view=self.slack.view_json(view))
+                container={"type": "view", "view_id": view.id}, view=self.slack.view_json(view))
         else:
             channel_id, ts = str(container["channel"]), str(container["ts"])
             message = self.slack.find_message(channel_id, ts)
