@@ -1,6 +1,6 @@
 # One command to set up and run the bot, one to set up and run the tests.
 #   make run     create .venv, install, start the bot (reads .env)
-#   make demo    same, with the built-in Genesys simulator instead of a real org
+#   make demo    the Slack playground: the bot, a Slack-like page and the Genesys simulator (no .env)
 #   make test    create .venv, install, lint, run the whole test suite
 #   make bench   run the benchmark
 PYTHON ?= python3
@@ -21,7 +21,7 @@ run: $(STAMP)
 	$(BIN)/python app.py $(ARGS)
 
 demo: $(STAMP)
-	$(BIN)/python app.py --simulate-genesys $(ARGS)
+	$(BIN)/python -m bot.playground $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -33,4 +33,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .playground tests/browser/artifacts

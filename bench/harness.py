@@ -1,7 +1,7 @@
 """Plumbing for the benchmark: a fake Slack, signed slash commands, the bot as an OS process.
 
 Everything listens on and talks to 127.0.0.1 only. Copied in spirit from tests/e2e/harness.py and
-tests/fakes/slack_api.py, but kept here so the benchmark does not depend on the test tree, and
+bot/playground/slack_api.py, but kept here so the benchmark does not depend on the test tree, and
 leaner: results are indexed by response_url key and time-stamped with time.monotonic(), the same
 clock the in-process Genesys simulator uses for its request log.
 """

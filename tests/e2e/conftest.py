@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from bot.playground.slack_api import FakeSlack
 from bot.simulator import GenesysSimulator
 from tests.e2e.harness import InProcessBot, SlackClientSide, bot_env
-from tests.fakes.slack_api import FakeSlack
 from tests.integration.conftest import isolated_postgres_url, postgres_url  # noqa: F401 - shared fixtures
 
 

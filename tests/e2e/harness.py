@@ -22,7 +22,7 @@ from urllib.parse import quote, urlencode
 from slack_sdk.signature import SignatureVerifier
 
 from bot.config import load_settings
-from tests.fakes.slack_api import BOT_TOKEN, FakeSlack
+from bot.playground.slack_api import BOT_TOKEN, FakeSlack
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.playground.slack_api import FakeSlack
 from tests.e2e.harness import ROOT, bot_env
-from tests.fakes.slack_api import FakeSlack
 from tests.fakes.socket_mode import FakeSocketMode
 
 APP_TOKEN = "xapp-1-A0TEST-1-fake"
