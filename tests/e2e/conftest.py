@@ -8,8 +8,10 @@ import pytest
 
 from bot.playground.slack_api import FakeSlack
 from bot.simulator import GenesysSimulator
-from tests.e2e.harness import InProcessBot, SlackClientSide, bot_env
 from tests.integration.conftest import isolated_postgres_url, postgres_url  # noqa: F401 - shared fixtures
+from tests.kit.bots import InProcessBot
+from tests.kit.env import bot_env
+from tests.kit.slack_client import SlackClientSide
 
 
 @pytest.fixture

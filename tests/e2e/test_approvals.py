@@ -11,7 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.e2e.harness import ROOT, BotProcess, InProcessBot, SlackClientSide, bot_env, free_port
+from tests.kit.bots import ROOT, BotProcess, InProcessBot
+from tests.kit.env import bot_env
+from tests.kit.net import free_port
+from tests.kit.slack_client import SlackClientSide
 
 REPLACE = r"/participants/[^/]+/replace/queue$"
 REQUESTER = "U0AGENT01"

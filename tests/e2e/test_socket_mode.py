@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 from bot.playground.slack_api import FakeSlack
-from tests.e2e.harness import ROOT, bot_env
 from tests.fakes.socket_mode import FakeSocketMode
+from tests.kit.bots import ROOT
+from tests.kit.env import bot_env
 
 APP_TOKEN = "xapp-1-A0TEST-1-fake"
 REPLACE = r"/participants/[^/]+/replace/queue$"

@@ -9,11 +9,11 @@ import contextlib
 import threading
 from collections.abc import Iterator
 
+from bot.slack.server import create_http_server, make_wsgi_app
 from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.playground.slack_api import FakeSlack
-from bot.slack.server import create_http_server, make_wsgi_app
 
 SECRET = "0123456789abcdef0123456789abcdef"
 QUEUES = ("Support Tier 1", "Support Tier 2", "Billing")

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import psycopg
 import pytest
-
 from bot.domain.model import CallSnapshot, RequestState, TransferRequest
+
 from bot.store.db import connect
 from bot.store.migrations import LATEST_VERSION, MIGRATIONS, applied_versions, migrate
 from bot.store.port import ConversationBusy, RequestStore

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.domain.model import CallSnapshot, RequestState, TransferRequest
+
 from bot.store.sql import open_store
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

@@ -6,13 +6,13 @@ import json
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
+from bot.domain.model import CallSnapshot, RequestState, TransferRequest
+from bot.service.ports import Ending
+from bot.service.problems import Problem
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.model import CallSnapshot, RequestState, TransferRequest
 from bot.playground.render import Names, Surface, blocks, message_body, mrkdwn, text_object
-from bot.service.ports import Ending
-from bot.service.problems import Problem
 from bot.slack import blocks as bot_blocks
 
 ALLOWED_TAGS = {"b", "i", "s", "code", "pre", "br", "span", "a", "blockquote", "div", "details", "summary", "button",
