@@ -266,14 +266,18 @@ class SqlRequestStore:
             .order_by(R.expires_at, R.created_at, R.id).limit(int(limit))
         )
 
-    def claim_abandoned(self, owner: str, now: datetime, lease_until: datetime, limit: int = 50) -> list[TransferRequest]:
+    def claim_abandoned(
+        self, owner: str, now: datetime, lease_until: datetime, limit: int = 50
+    ) -> list[TransferRequest]:
         """Take over requests in WORK_STATES whose lease ran out (their process died or left).
 
         Atomic across replicas: two callers never get the same request.
         """
         return self._claim(leases.abandoned(utc(now)), R.updated_at, owner, lease_until, limit)
 
-    def claim_due_checks(self, owner: str, now: datetime, lease_until: datetime, limit: int = 50) -> list[TransferRequest]:
+    def claim_due_checks(
+        self, owner: str, now: datetime, lease_until: datetime, limit: int = 50
+    ) -> list[TransferRequest]:
         """Take ACCEPTED requests whose next_check_at has come and whose lease is free."""
         return self._claim(leases.due_checks(utc(now)), R.next_check_at, owner, lease_until, limit)
 
@@ -370,7 +374,9 @@ class SqlRequestStore:
 
         return self._db.run(work)
 
-    def _claim(self, condition: Any, order: Any, owner: str, lease_until: datetime, limit: int) -> list[TransferRequest]:
+    def _claim(
+        self, condition: Any, order: Any, owner: str, lease_until: datetime, limit: int
+    ) -> list[TransferRequest]:
         statement = leases.claim(condition, order, owner, utc(lease_until), int(limit))
 
         def work(conn: Connection) -> list[TransferRequest]:
