@@ -89,6 +89,11 @@ def set_aside(conn: Connection) -> None:
         conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
     conn.exec_driver_sql("ALTER TABLE transfer_requests RENAME TO legacy_transfer_requests")
     conn.exec_driver_sql("ALTER TABLE audit_events RENAME TO legacy_audit_events")
+    if conn.dialect.name == "postgresql":
+        # A renamed table keeps its primary key's and sequence's names; the new tables need them.
+        conn.exec_driver_sql("ALTER INDEX IF EXISTS transfer_requests_pkey RENAME TO legacy_transfer_requests_pkey")
+        conn.exec_driver_sql("ALTER INDEX IF EXISTS audit_events_pkey RENAME TO legacy_audit_events_pkey")
+        conn.exec_driver_sql("ALTER SEQUENCE IF EXISTS audit_events_id_seq RENAME TO legacy_audit_events_id_seq")
     columns = {c["name"] for c in inspect(conn).get_columns("legacy_transfer_requests")}
     if "previous_state" not in columns:  # schema version 1 only
         conn.exec_driver_sql("ALTER TABLE legacy_transfer_requests ADD COLUMN previous_state TEXT")
