@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Update, or_, update
+from sqlalchemy import ColumnElement, Update, or_, select, update
 
 from bot.domain.request import WORK_STATES, RequestState
 from bot.store.tables import transfer_requests
@@ -37,13 +37,16 @@ def due_checks(now: datetime) -> ColumnElement[bool]:
 
 
 def claim(condition: ColumnElement[bool], order: Any, owner: str, until: datetime, limit: int) -> Update:
+    # A CTE, not ``id IN (subquery)``: PostgreSQL may re-run an IN subquery for every row, and
+    # rows this statement already updated are then skipped by the lock, so LIMIT stops limiting.
+    # A CTE that locks rows is evaluated exactly once.
     candidates = (
-        transfer_requests.select().with_only_columns(R.id).where(condition)
-        .order_by(order, R.id).limit(limit).with_for_update(skip_locked=True)
+        select(R.id).where(condition).order_by(order, R.id).limit(limit)
+        .with_for_update(skip_locked=True).cte("candidates")
     )
     return (
         update(transfer_requests)
-        .where(R.id.in_(candidates), condition)  # re-checked on the row actually locked
+        .where(R.id.in_(select(candidates.c.id)), condition)  # re-checked on the row actually locked
         .values(lease_owner=owner, lease_until=until)
         .returning(*transfer_requests.c)
     )

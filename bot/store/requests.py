@@ -343,10 +343,11 @@ class SqlRequestStore:
         """Delete one batch of final requests last changed before cutoff, with their votes, audit
         rows and Slack state. Replicas purging at once skip each other's rows (no waiting)."""
         old = R.state.in_(_FINAL) & (R.updated_at < utc(cutoff))
-        candidates = (
-            select(R.id).where(old).order_by(R.updated_at, R.id).limit(int(batch)).with_for_update(skip_locked=True)
+        candidates = (  # a CTE, so LIMIT holds (see leases.claim)
+            select(R.id).where(old).order_by(R.updated_at, R.id).limit(int(batch))
+            .with_for_update(skip_locked=True).cte("candidates")
         )
-        statement = delete(transfer_requests).where(R.id.in_(candidates), old).returning(R.id)
+        statement = delete(transfer_requests).where(R.id.in_(select(candidates.c.id)), old).returning(R.id)
 
         def work(conn: Connection) -> int:
             ids = list(conn.execute(statement).scalars())
