@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import MetaData, select
+from sqlalchemy import MetaData, inspect, select, text
 
 from bot.domain.conversation import Media
 from bot.domain.problems import Code
@@ -25,6 +25,7 @@ from bot.store.migrate import current_revision, head_revision, migrate
 from bot.store.requests import open_store
 from tests.integration.conftest import schema_of
 from tests.integration.test_store import make_request
+from tests.integration.test_store_migrations import schema_differences
 
 FIXTURES = Path(__file__).parent / "fixtures"
 S = RequestState
@@ -123,6 +124,36 @@ def test_the_old_schema_is_gone_and_no_credential_survives(legacy_url: str) -> N
     assert "secret-token" not in text and "hooks.slack.com" not in text  # response_url dropped
     assert "dropped on upgrade" not in text  # extra dropped
     assert "T-1" not in text  # team_id dropped
+
+
+def test_the_upgraded_schema_is_exactly_the_declared_one(legacy_url: str) -> None:
+    db = connect(legacy_url)
+    try:
+        assert migrate(db) == [head_revision()]
+        assert schema_differences(db) == []
+    finally:
+        db.close()
+
+
+def test_a_failed_upgrade_leaves_the_old_database_as_it_was(legacy_url: str) -> None:
+    """DDL is transactional on both engines: a revision that fails half way changes nothing."""
+    db = connect(legacy_url)
+    try:
+        db.run(lambda conn: conn.execute(text("UPDATE transfer_requests SET snapshot = 'not json' WHERE id = 'cli'")),
+               write=True)
+        with pytest.raises(ValueError):  # json.JSONDecodeError, while copying rows
+            migrate(db)
+        assert current_revision(db) is None
+        tables = db.run(lambda conn: set(inspect(conn).get_table_names()))
+        assert tables == {"schema_migrations", "transfer_requests", "audit_events"}
+        old = db.run(lambda conn: conn.execute(text("SELECT COUNT(*) FROM transfer_requests WHERE queue_id IS NOT NULL"))
+                     .scalar_one())
+        assert old == len(EXPECTED)
+        db.run(lambda conn: conn.execute(text("UPDATE transfer_requests SET snapshot = '{}' WHERE id = 'cli'")),
+               write=True)
+        assert migrate(db) == [head_revision()]
+    finally:
+        db.close()
 
 
 def test_old_audit_rows_export(legacy_url: str) -> None:
