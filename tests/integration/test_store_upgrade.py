@@ -146,8 +146,8 @@ def test_a_failed_upgrade_leaves_the_old_database_as_it_was(legacy_url: str) -> 
         assert current_revision(db) is None
         tables = db.run(lambda conn: set(inspect(conn).get_table_names()))
         assert tables == {"schema_migrations", "transfer_requests", "audit_events"}
-        old = db.run(lambda conn: conn.execute(text("SELECT COUNT(*) FROM transfer_requests WHERE queue_id IS NOT NULL"))
-                     .scalar_one())
+        count = text("SELECT COUNT(*) FROM transfer_requests WHERE queue_id IS NOT NULL")
+        old = db.run(lambda conn: conn.execute(count).scalar_one())
         assert old == len(EXPECTED)
         db.run(lambda conn: conn.execute(text("UPDATE transfer_requests SET snapshot = '{}' WHERE id = 'cli'")),
                write=True)
