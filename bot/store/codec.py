@@ -7,6 +7,7 @@ columns so it can be queried and audited.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, fields
 from datetime import datetime
@@ -26,7 +27,7 @@ from bot.domain.request import (
 )
 from bot.domain.target import Target, TargetKind
 from bot.ports.store import CHANGEABLE
-from bot.store.types import time_from_text, time_to_text, utc
+from bot.store.types import time_from_text, time_to_text, to_json, utc
 
 
 def opt_utc(value: datetime | None) -> datetime | None:
@@ -124,6 +125,19 @@ def request_to_row(request: TransferRequest) -> dict[str, object]:
     return row
 
 
+_JSON_COLUMNS = ("ask", "snapshot", "approvers", "problem")
+
+
+def as_read_back(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The row as a SELECT would return it (JSON values through JSON: tuples become lists…),
+    so a request built from what was written equals the one get() reads later."""
+    stored = dict(row)
+    for column in _JSON_COLUMNS:
+        if stored[column] is not None:
+            stored[column] = json.loads(to_json(stored[column]))
+    return stored
+
+
 def request_from_row(row: Mapping[str, Any], votes: Iterable[Vote] = ()) -> TransferRequest:
     ask = row["ask"]
     return TransferRequest(
@@ -194,15 +208,18 @@ def audit_of(
     )
 
 
+_AUDIT_FIELDS = tuple(f.name for f in fields(AuditEvent))
+
+
 def audit_to_row(event: AuditEvent) -> dict[str, object]:
-    row = asdict(event)
+    row = {name: getattr(event, name) for name in _AUDIT_FIELDS}
     row["at"] = utc(event.at)
     row["kind"] = AuditKind(event.kind).value
     return row
 
 
 def audit_from_row(row: Mapping[str, Any]) -> AuditEvent:
-    values = {f.name: row[f.name] for f in fields(AuditEvent)}
+    values = {name: row[name] for name in _AUDIT_FIELDS}
     values["kind"] = AuditKind(values["kind"])
     for flag in ("direct", "break_glass", "simulated"):
         if values[flag] is not None:

@@ -184,7 +184,9 @@ def _sqlite(path: str) -> Database:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         write = conn.get_execution_options().get("bot_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        # Straight to the driver: this runs for every transaction, and it is only a BEGIN.
+        driver: Any = conn.connection.driver_connection
+        driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return Database(engine, where=f"SQLite database {path}", single_connection=memory)
 

@@ -33,6 +33,7 @@ from bot.domain.request import (
 from bot.ports.store import ConversationBusy
 from bot.store import leases
 from bot.store.codec import (
+    as_read_back,
     audit_from_row,
     audit_of,
     audit_to_row,
@@ -67,6 +68,9 @@ _LEASED = frozenset(WORK_STATES | {S.ACCEPTED})
 # How the one-open-request index reports itself when violated (see unique_violation).
 _OPEN_INDEX = frozenset({"transfer_requests_one_open", "transfer_requests.conversation_id"})
 _BUSY_ATTEMPTS = 3
+_INSERT_REQUEST = transfer_requests.insert()
+_INSERT_VOTE = approval_votes.insert()
+_INSERT_AUDIT = audit_events.insert()
 
 
 def open_store(database_url: str) -> SqlRequestStore:
@@ -134,15 +138,15 @@ class SqlRequestStore:
         row.update(lease_owner=lease_owner, lease_until=opt_utc(lease_until))
         votes = [{"request_id": request.id, "approver": v.approver, "at": utc(v.at)} for v in request.votes]
         reason = request.problem.code.value if request.problem else None
+        added = request_from_row(as_read_back(row), (Vote(v["approver"], v["at"]) for v in votes))
+        event = audit_to_row(audit_of(added, AuditKind.STATE, actor=actor, at=added.created_at,
+                                      to_state=added.state.value, reason=reason))
 
         def work(conn: Connection) -> TransferRequest:
-            stored = conn.execute(transfer_requests.insert().returning(*transfer_requests.c), row).mappings().one()
+            conn.execute(_INSERT_REQUEST, row)
             if votes:
-                conn.execute(approval_votes.insert(), votes)
-            added = request_from_row(stored, (Vote(v["approver"], v["at"]) for v in votes))
-            event = audit_of(added, AuditKind.STATE, actor=actor, at=added.created_at,
-                             to_state=added.state.value, reason=reason)
-            conn.execute(audit_events.insert(), audit_to_row(event))
+                conn.execute(_INSERT_VOTE, votes)
+            conn.execute(_INSERT_AUDIT, event)
             return added
 
         return self._unless_busy(lambda: self._db.run(work, write=True), request.id, lambda: request.conversation_id)
@@ -194,7 +198,7 @@ class SqlRequestStore:
             moved = request_from_row(row)
             event = audit_of(moved, AuditKind.STATE, actor=actor, at=at, from_state=row["previous_state"],
                              to_state=new_state.value, reason=reason)
-            conn.execute(audit_events.insert(), audit_to_row(event))
+            conn.execute(_INSERT_AUDIT, audit_to_row(event))
             return replace(moved, votes=_votes(conn, [request_id]).get(request_id, ()))
 
         return self._unless_busy(
@@ -243,7 +247,7 @@ class SqlRequestStore:
             if row is None:
                 raise _NoRequest
             event = audit_of(request_from_row(row), AuditKind.VOTE, actor=approver, at=at)
-            conn.execute(audit_events.insert(), audit_to_row(event))
+            conn.execute(_INSERT_AUDIT, audit_to_row(event))
             return True
 
         try:
@@ -254,7 +258,7 @@ class SqlRequestStore:
     def record(self, event: AuditEvent) -> None:
         """An audit event that changes no state (a refused click, a break-glass notice)."""
         row = audit_to_row(event)
-        self._db.run(lambda conn: conn.execute(audit_events.insert(), row), write=True)
+        self._db.run(lambda conn: conn.execute(_INSERT_AUDIT, row), write=True)
 
     # ---- work for the sweeper ------------------------------------------------------------
 
