@@ -170,6 +170,7 @@ def _sqlite(path: str) -> Database:
         URL.create("sqlite", database=path),
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
         poolclass=StaticPool if memory else QueuePool,
+        hide_parameters=True,  # errors and logs never show values (response URLs are credentials)
         **({} if memory else {"pool_size": 4, "max_overflow": 4}),
     )
 
@@ -228,6 +229,7 @@ def _postgres(url: str, *, pool_size: int, max_overflow: int) -> Database:
         pool_pre_ping=True,  # replace connections dropped while idle (restarts, proxies)
         pool_recycle=1800,
         connect_args=connect_args,
+        hide_parameters=True,
     )
     where = f"PostgreSQL at {parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database or ''}"
     return Database(engine, where=where)

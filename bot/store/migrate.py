@@ -56,6 +56,14 @@ def head_revision() -> str:
     return head
 
 
+def _newer(revision: str | None, db: Database) -> bool:
+    if revision is None or revision in {script.revision for script in _scripts().walk_revisions()}:
+        return False
+    log.warning("%s is at schema revision %s, which this release does not know; not migrating",
+                db.where, revision)
+    return True
+
+
 def current_revision(db: Database) -> str | None:
     """The database's Alembic revision (None: empty, or created by the previous store)."""
     return db.run(_revision_of)
@@ -68,15 +76,20 @@ def _revision_of(conn: Connection) -> str | None:
 
 
 def migrate(db: Database) -> list[str]:
-    """Upgrade to the newest revision; returns the revisions applied now (oldest first)."""
+    """Upgrade to the newest revision; returns the revisions applied now (oldest first).
+
+    A database a newer release already migrated is left alone (revisions are additive, so this
+    code keeps working on it), with a warning.
+    """
     head = head_revision()
-    if current_revision(db) == head:  # the common case needs no lock
+    current = current_revision(db)
+    if current == head or _newer(current, db):  # the common case needs no lock
         return []
 
     def work(conn: Connection) -> list[str]:
         take_migration_lock(conn)
         before = _revision_of(conn)
-        if before == head:
+        if before == head or _newer(before, db):
             return []
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))

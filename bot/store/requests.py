@@ -277,13 +277,15 @@ class SqlRequestStore:
 
         Atomic across replicas: two callers never get the same request.
         """
-        return self._claim(leases.abandoned(utc(now)), R.updated_at, owner, lease_until, limit)
+        return self._claim(leases.abandoned(utc(now)), R.updated_at, owner, lease_until, limit,
+                           key=lambda r: (r.updated_at, r.id))
 
     def claim_due_checks(
         self, owner: str, now: datetime, lease_until: datetime, limit: int = 50
     ) -> list[TransferRequest]:
         """Take ACCEPTED requests whose next_check_at has come and whose lease is free."""
-        return self._claim(leases.due_checks(utc(now)), R.next_check_at, owner, lease_until, limit)
+        return self._claim(leases.due_checks(utc(now)), R.next_check_at, owner, lease_until, limit,
+                           key=lambda r: (r.next_check_at, r.id))
 
     def renew_leases(self, owner: str, until: datetime) -> int:
         """Extend every lease this process holds on a request that is still being worked on."""
@@ -380,15 +382,17 @@ class SqlRequestStore:
         return self._db.run(work)
 
     def _claim(
-        self, condition: Any, order: Any, owner: str, lease_until: datetime, limit: int
+        self, condition: Any, order: Any, owner: str, lease_until: datetime, limit: int,
+        *, key: Callable[[TransferRequest], Any],
     ) -> list[TransferRequest]:
+        """Lease up to `limit` rows matching condition (oldest by `order` first), sorted by key."""
         statement = leases.claim(condition, order, owner, utc(lease_until), int(limit))
 
         def work(conn: Connection) -> list[TransferRequest]:
             rows = conn.execute(statement).mappings().all()
             votes = _votes(conn, [row["id"] for row in rows]) if rows else {}
             claimed = [request_from_row(row, votes.get(row["id"], ())) for row in rows]
-            return sorted(claimed, key=lambda r: (r.updated_at, r.id))
+            return sorted(claimed, key=key)
 
         return self._db.run(work, write=True)
 
