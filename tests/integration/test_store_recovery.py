@@ -103,7 +103,7 @@ def test_claim_due_checks(store: SqlRequestStore) -> None:
     store.update("due", [S.ACCEPTED], {"next_check_at": now + timedelta(seconds=2)})
     assert store.claim_due_checks("other", now, now + LEASE) == []  # its next check is not due yet
     after = now + LEASE + timedelta(seconds=1)
-    assert ids(store.claim_due_checks("other", after, after + LEASE)) == ["due", "exactly", "later", "leased"]
+    assert ids(store.claim_due_checks("other", after, after + LEASE)) == ["exactly", "leased", "later", "due"]
 
 
 @pytest.mark.parametrize("claim", ["claim_abandoned", "claim_due_checks"])
