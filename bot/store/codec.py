@@ -105,7 +105,8 @@ def changes_to_columns(changes: Mapping[str, Any]) -> dict[str, object]:
 
 
 def request_to_row(request: TransferRequest) -> dict[str, object]:
-    """Every column of a new transfer_requests row (without leases and previous_state)."""
+    """Every column of a new transfer_requests row (without leases and previous_state): a new
+    request is at version 1, last updated when it was created."""
     created = utc(request.created_at)
     row: dict[str, object] = {
         "id": request.id,
@@ -113,8 +114,8 @@ def request_to_row(request: TransferRequest) -> dict[str, object]:
         "requester_id": request.requester_id,
         "via": Via(request.via).value,
         "created_at": created,
-        "updated_at": opt_utc(request.updated_at) or created,
-        "version": request.version,
+        "updated_at": created,
+        "version": 1,
         "ask": {"call": request.ask.call, "target": request.ask.target, "now": bool(request.ask.now)},
         "origin": request.origin,
         "simulated": bool(request.simulated),
