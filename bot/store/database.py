@@ -97,7 +97,7 @@ class Database:
                 if isinstance(exc.orig, ValueError | TypeError):
                     raise exc.orig from None
                 raise StoreUnavailable(self.describe(exc)) from exc
-            except SQLAlchemyError as exc:  # pool timeout, disconnects outside a statement
+            except (SQLAlchemyError, sqlite3.Error) as exc:  # pool timeout; SQLite's BEGIN (see _on_begin)
                 raise StoreUnavailable(self.describe(exc)) from exc
         raise AssertionError("unreachable")
 

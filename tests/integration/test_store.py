@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import sqlite3
 import threading
 import uuid
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from bot.domain.request import (
 )
 from bot.domain.target import Target, TargetKind
 from bot.ports.store import ConversationBusy, RateBudget, ReplayGuard, RequestStore, StoreUnavailable
+from bot.store import database
 from bot.store.rate_budget import SqlRateBudget
 from bot.store.replay import SqlReplayGuard
 from bot.store.requests import SqlRequestStore, open_store
@@ -648,3 +650,23 @@ def test_postgres_errors_surface_as_store_unavailable(isolated_postgres_url: str
             admin.execute("DROP TABLE transfer_requests")
         with pytest.raises(StoreUnavailable, match="transfer_requests"):
             s.get("req-1")
+
+
+def test_sqlite_write_lock_held_elsewhere_is_store_unavailable(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process keeps the write lock past the busy timeout: a retryable error, reads go on."""
+    monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_S", 0.2)
+    path = tmp_path / "locked.db"
+    with open_store(f"sqlite:///{path}") as store:
+        store.add(make_request("req-1"), actor="U")
+        other = sqlite3.connect(path, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            with pytest.raises(StoreUnavailable, match="locked"):
+                store.add(make_request("req-2", "conv-2"), actor="U")
+            with pytest.raises(StoreUnavailable, match="locked"):
+                store.transition("req-1", [S.PENDING], S.APPROVED, actor="S", at=T0)
+            assert store.get("req-1").state is S.PENDING  # WAL: reading never waits for the writer
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert store.transition("req-1", [S.PENDING], S.APPROVED, actor="S", at=T0) is not None
