@@ -1,120 +1,228 @@
-"""Translate domain values to and from column values.
+"""Domain objects ↔ column values, in one place, so every query reads and writes the same shape.
 
-Kept apart from the SQL so both dialects share one definition of what a stored request looks
-like. Datetimes are the delicate part: the domain only ever deals in timezone-aware UTC, and a
-naive datetime reaching the store is a bug upstream (it would silently shift by the host's
-offset), so it is refused instead of guessed at.
+Datetimes always come back aware and in UTC; a naive one is refused (ValueError) before any SQL
+runs. Nested values (ask, snapshot, problem, approvers) are JSON; the target is spread over four
+columns so it can be queried and audited.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, fields
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Any
 
-from bot.domain.model import CallSnapshot, RequestState, TransferRequest
-
-
-def to_utc(value: datetime) -> datetime:
-    """The same instant in UTC; ValueError for a naive datetime."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"naive datetime {value!r}: the store only accepts timezone-aware values")
-    return value.astimezone(UTC)
-
-
-def time_to_text(value: datetime) -> str:
-    """Fixed-width UTC ISO text (``2024-05-01T12:00:00.000000Z``).
-
-    Every value has the same width and offset, so plain string comparison orders instants
-    correctly; that is what lets SQLite answer ``expires_at <= ?`` without date functions.
-    """
-    return to_utc(value).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
-
-
-def time_from_text(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
-
-
-_SNAPSHOT_TIMES = ("call_started",)
-
-
-def snapshot_to_json(snapshot: CallSnapshot) -> str:
-    data = asdict(snapshot)
-    for name in _SNAPSHOT_TIMES:
-        if data[name] is not None:
-            data[name] = time_to_text(data[name])
-    return json.dumps(data, sort_keys=True)
-
-
-def snapshot_from_json(text: str) -> CallSnapshot:
-    """Unknown keys are dropped and missing ones read as None, so old rows survive model edits."""
-    data = json.loads(text)
-    values = {f.name: data.get(f.name) for f in fields(CallSnapshot)}
-    for name in _SNAPSHOT_TIMES:
-        if values[name] is not None:
-            values[name] = time_from_text(values[name])
-    return CallSnapshot(**values)
-
-
-# Columns of transfer_requests that map onto TransferRequest fields, in SELECT/INSERT order.
-# updated_at and previous_state are bookkeeping columns with no field on the domain object.
-REQUEST_COLUMNS: tuple[str, ...] = (
-    "id",
-    "conversation_id",
-    "queue_id",
-    "queue_name",
-    "requester_id",
-    "state",
-    "created_at",
-    "expires_at",
-    "snapshot",
-    "channel_id",
-    "team_id",
-    "message_channel",
-    "message_ts",
-    "response_url",
-    "acted_by",
-    "acted_at",
-    "outcome",
-    "correlation_id",
-    "needs_approval",
-    "extra",
+from bot.domain.conversation import Media, QueueHealth
+from bot.domain.problems import Problem
+from bot.domain.request import (
+    Ask,
+    AuditEvent,
+    AuditKind,
+    RequestState,
+    Snapshot,
+    TransferRequest,
+    Via,
+    Vote,
 )
-
-_TIME_COLUMNS = frozenset({"created_at", "expires_at", "acted_at"})
-
-
-def request_values(
-    request: TransferRequest, encode_time: Callable[[datetime], object]
-) -> tuple[object, ...]:
-    """Column values for REQUEST_COLUMNS; extra must be JSON-serialisable (TypeError otherwise)."""
-    values: list[object] = []
-    for column in REQUEST_COLUMNS:
-        value = getattr(request, column)
-        if column == "state":
-            value = RequestState(value).value
-        elif column == "snapshot":
-            value = snapshot_to_json(value)
-        elif column == "extra":
-            value = json.dumps(value or {}, sort_keys=True)
-        elif column == "needs_approval":
-            value = bool(value)
-        elif column in _TIME_COLUMNS and value is not None:
-            value = encode_time(value)
-        values.append(value)
-    return tuple(values)
+from bot.domain.target import Target, TargetKind
+from bot.ports.store import CHANGEABLE
+from bot.store.types import time_from_text, time_to_text, to_json, utc
 
 
-def request_from_row(
-    row: Sequence[object], decode_time: Callable[[object], datetime]
-) -> TransferRequest:
-    data = dict(zip(REQUEST_COLUMNS, row, strict=True))
-    for column in _TIME_COLUMNS:
-        if data[column] is not None:
-            data[column] = decode_time(data[column])
-    data["state"] = RequestState(data["state"])
-    data["snapshot"] = snapshot_from_json(str(data["snapshot"]))
-    data["extra"] = json.loads(str(data["extra"])) if data["extra"] else {}
-    data["needs_approval"] = bool(data["needs_approval"])
-    return TransferRequest(**data)  # type: ignore[arg-type]
+def opt_utc(value: datetime | None) -> datetime | None:
+    return None if value is None else utc(value)
+
+
+# ---- nested values --------------------------------------------------------------------------
+
+
+def snapshot_to_json(snapshot: Snapshot) -> dict[str, Any]:
+    data = asdict(snapshot)
+    data["media"] = snapshot.media.value
+    data["started"] = None if snapshot.started is None else time_to_text(snapshot.started)
+    return data
+
+
+def snapshot_from_json(data: Mapping[str, Any]) -> Snapshot:
+    """Unknown keys are dropped and missing ones read as None, so rows survive model edits."""
+    values = {f.name: data.get(f.name) for f in fields(Snapshot)}
+    values["media"] = Media(values["media"] or Media.CALL)
+    if values["started"] is not None:
+        values["started"] = time_from_text(values["started"])
+    if values["target_health"] is not None:
+        values["target_health"] = QueueHealth(**values["target_health"])
+    return Snapshot(**values)
+
+
+def _target_columns(target: Target | None) -> dict[str, object]:
+    if target is None:
+        return {"target_kind": None, "target_id": None, "target_name": None, "target_detail": None}
+    return {"target_kind": TargetKind(target.kind).value, "target_id": target.id,
+            "target_name": target.name, "target_detail": target.detail}
+
+
+def _target_from(row: Mapping[str, Any]) -> Target | None:
+    if row["target_kind"] is None:
+        return None
+    return Target(TargetKind(row["target_kind"]), row["target_id"], row["target_name"], row["target_detail"])
+
+
+# ---- requests -------------------------------------------------------------------------------
+
+# How each CHANGEABLE field becomes columns (a field may fill several).
+_ENCODERS: dict[str, Callable[[Any], dict[str, object]]] = {
+    "conversation_id": lambda v: {"conversation_id": v},
+    "target": _target_columns,
+    "snapshot": lambda v: {"snapshot": None if v is None else snapshot_to_json(v),
+                           "media": None if v is None else Media(v.media).value},
+    "needs_approval": lambda v: {"needs_approval": bool(v)},
+    "approvals_required": lambda v: {"approvals_required": int(v)},
+    "approvers": lambda v: {"approvers": list(v)},
+    "break_glass": lambda v: {"break_glass": bool(v)},
+    "expires_at": lambda v: {"expires_at": opt_utc(v)},
+    "problem": lambda v: {"problem": None if v is None else v.to_json()},
+    "correlation_id": lambda v: {"correlation_id": v},
+    "sent_at": lambda v: {"sent_at": opt_utc(v)},
+    "transfer_id": lambda v: {"transfer_id": v},
+    "confirm_deadline": lambda v: {"confirm_deadline": opt_utc(v)},
+    "next_check_at": lambda v: {"next_check_at": opt_utc(v)},
+    "message_ref": lambda v: {"message_ref": v},
+}
+if set(_ENCODERS) != CHANGEABLE:  # a field added to the port must be stored too
+    raise RuntimeError(f"CHANGEABLE fields without an encoder: {sorted(CHANGEABLE - set(_ENCODERS))}")
+
+
+def changes_to_columns(changes: Mapping[str, Any]) -> dict[str, object]:
+    """Columns for transition()/update() changes; ValueError for a field that may not change."""
+    unknown = set(changes) - CHANGEABLE
+    if unknown:
+        raise ValueError(f"these fields cannot be changed: {sorted(unknown)}")
+    columns: dict[str, object] = {}
+    for name, value in changes.items():
+        columns.update(_ENCODERS[name](value))
+    return columns
+
+
+def request_to_row(request: TransferRequest) -> dict[str, object]:
+    """Every column of a new transfer_requests row (without leases and previous_state): a new
+    request is at version 1, last updated when it was created."""
+    created = utc(request.created_at)
+    row: dict[str, object] = {
+        "id": request.id,
+        "state": RequestState(request.state).value,
+        "requester_id": request.requester_id,
+        "via": Via(request.via).value,
+        "created_at": created,
+        "updated_at": created,
+        "version": 1,
+        "ask": {"call": request.ask.call, "target": request.ask.target, "now": bool(request.ask.now)},
+        "origin": request.origin,
+        "simulated": bool(request.simulated),
+        "acted_by": request.acted_by,
+        "acted_at": opt_utc(request.acted_at),
+    }
+    row.update(changes_to_columns({name: getattr(request, name) for name in CHANGEABLE}))
+    return row
+
+
+_JSON_COLUMNS = ("ask", "snapshot", "approvers", "problem")
+
+
+def as_read_back(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The row as a SELECT would return it (JSON values through JSON: tuples become lists…),
+    so a request built from what was written equals the one get() reads later."""
+    stored = dict(row)
+    for column in _JSON_COLUMNS:
+        if stored[column] is not None:
+            stored[column] = json.loads(to_json(stored[column]))
+    return stored
+
+
+def request_from_row(row: Mapping[str, Any], votes: Iterable[Vote] = ()) -> TransferRequest:
+    ask = row["ask"]
+    return TransferRequest(
+        id=row["id"],
+        requester_id=row["requester_id"],
+        state=RequestState(row["state"]),
+        created_at=row["created_at"],
+        ask=Ask(ask["call"], ask["target"], bool(ask.get("now", False))),
+        via=Via(row["via"]),
+        conversation_id=row["conversation_id"],
+        target=_target_from(row),
+        snapshot=None if row["snapshot"] is None else snapshot_from_json(row["snapshot"]),
+        origin=row["origin"],
+        message_ref=row["message_ref"],
+        needs_approval=bool(row["needs_approval"]),
+        approvals_required=row["approvals_required"],
+        approvers=tuple(row["approvers"]),
+        votes=tuple(votes),
+        break_glass=bool(row["break_glass"]),
+        simulated=bool(row["simulated"]),
+        expires_at=row["expires_at"],
+        acted_by=row["acted_by"],
+        acted_at=row["acted_at"],
+        problem=Problem.from_json(row["problem"]),
+        correlation_id=row["correlation_id"],
+        sent_at=row["sent_at"],
+        transfer_id=row["transfer_id"],
+        confirm_deadline=row["confirm_deadline"],
+        next_check_at=row["next_check_at"],
+        updated_at=row["updated_at"],
+        version=row["version"],
+    )
+
+
+# ---- audit ----------------------------------------------------------------------------------
+
+
+def audit_of(
+    request: TransferRequest,
+    kind: AuditKind,
+    *,
+    actor: str,
+    at: datetime,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    reason: str | None = None,
+) -> AuditEvent:
+    """An audit event carrying the request as it is at this moment (target, media, flags)."""
+    target = request.target
+    return AuditEvent(
+        request_id=request.id,
+        at=utc(at),
+        kind=kind,
+        actor=actor,
+        from_state=from_state,
+        to_state=to_state,
+        conversation_id=request.conversation_id,
+        media=None if request.media is None else request.media.value,
+        target_kind=None if target is None else TargetKind(target.kind).value,
+        target_id=None if target is None else target.id,
+        target_name=None if target is None else target.name,
+        correlation_id=request.correlation_id,
+        reason=reason,
+        via=Via(request.via).value,
+        direct=request.direct,
+        break_glass=request.break_glass,
+        simulated=request.simulated,
+    )
+
+
+_AUDIT_FIELDS = tuple(f.name for f in fields(AuditEvent))
+
+
+def audit_to_row(event: AuditEvent) -> dict[str, object]:
+    row = {name: getattr(event, name) for name in _AUDIT_FIELDS}
+    row["at"] = utc(event.at)
+    row["kind"] = AuditKind(event.kind).value
+    return row
+
+
+def audit_from_row(row: Mapping[str, Any]) -> AuditEvent:
+    values = {name: row[name] for name in _AUDIT_FIELDS}
+    values["kind"] = AuditKind(values["kind"])
+    for flag in ("direct", "break_glass", "simulated"):
+        if values[flag] is not None:
+            values[flag] = bool(values[flag])
+    return AuditEvent(**values)

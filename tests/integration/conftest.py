@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import psycopg
 import pytest
 
-from bot.store.sql import SqlRequestStore, open_store
+from bot.store import SqlRequestStore, open_store
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -50,6 +50,12 @@ def postgres_url() -> str:
             pytest.fail(f"{message} (REQUIRE_POSTGRES=1, so this is an error, not a skip)")
         pytest.skip(message)
     return url
+
+
+def schema_of(url: str) -> str:
+    """The schema an isolated_postgres_url points at."""
+    options = dict(parse_qsl(urlsplit(url).query)).get("options", "")
+    return options.rpartition("search_path=")[2]
 
 
 @pytest.fixture

@@ -1,0 +1,43 @@
+"""ReplayGuard on SQL: has this key (a Slack retry, a repeated click) been seen before?
+
+One INSERT … ON CONFLICT DO NOTHING on a primary key: the first process to insert wins, on every
+replica, with no read-then-write window. A key stays until purge() removes it after expires_at;
+until then it counts as seen.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlalchemy.engine import Connection
+
+from bot.store.database import Database
+from bot.store.tables import replay_keys
+from bot.store.types import utc
+
+K = replay_keys.c
+
+
+class SqlReplayGuard:
+    """Implements bot.ports.store.ReplayGuard."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def first_time(self, key: str, expires_at: datetime) -> bool:
+        """True the first time `key` is seen (shared across replicas); False for a replay."""
+        statement = (
+            self._db.insert(replay_keys).values(key=key, expires_at=utc(expires_at))
+            .on_conflict_do_nothing(index_elements=["key"]).returning(K.key)
+        )
+        return self._db.run(lambda conn: conn.execute(statement).first() is not None, write=True)
+
+    def purge(self, now: datetime) -> int:
+        """Forget keys that expired at or before now; returns how many."""
+        statement = delete(replay_keys).where(K.expires_at <= utc(now))
+
+        def work(conn: Connection) -> int:
+            return conn.execute(statement).rowcount
+
+        return self._db.run(work, write=True)
