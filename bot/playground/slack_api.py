@@ -930,26 +930,29 @@ class FakeSlack:
                 parts = urlsplit(self.path)
                 query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
                 if parts.path.startswith(("/api/", "/response/")):
-                    try:
-                        body = _decode(raw.decode("utf-8", "replace"), self.headers.get("Content-Type", ""))
-                    except ValueError:
-                        self._send(HttpResponse(200, b'{"ok": false, "error": "invalid_json"}'))
-                        return
-                    payload = {**query, **body}
-                    if parts.path.startswith("/api/"):
-                        answer = fake._answer("api", parts.path[len("/api/"):], payload,
-                                              self.headers.get("Authorization", ""))
-                    else:
-                        answer = fake._answer("response_url", parts.path[len("/response/"):], payload, "")
-                    if answer.body is None:
-                        self._drop()
-                        return
-                    self._send(HttpResponse(answer.status, json.dumps(answer.body).encode(), headers=answer.headers))
+                    self._slack(parts.path, query, raw)
                     return
                 response = None
                 if fake.routes is not None:
                     response = fake.routes(HttpRequest(self.command, parts.path, query, self.headers, raw))
                 self._send(response or HttpResponse(404, b'{"ok": false, "error": "unknown_path"}'))
+
+            def _slack(self, path: str, query: dict, raw: bytes) -> None:
+                """The Web API and response_urls: record, answer (or fail as injected)."""
+                try:
+                    body = _decode(raw.decode("utf-8", "replace"), self.headers.get("Content-Type", ""))
+                except ValueError:
+                    self._send(HttpResponse(200, b'{"ok": false, "error": "invalid_json"}'))
+                    return
+                payload = {**query, **body}
+                if path.startswith("/api/"):
+                    answer = fake._answer("api", path[len("/api/"):], payload, self.headers.get("Authorization", ""))
+                else:
+                    answer = fake._answer("response_url", path[len("/response/"):], payload, "")
+                if answer.body is None:
+                    self._drop()
+                    return
+                self._send(HttpResponse(answer.status, json.dumps(answer.body).encode(), headers=answer.headers))
 
             def _drop(self) -> None:
                 self.close_connection = True

@@ -109,9 +109,13 @@ class TransferService:
         return ctx.store.purge_finished_before(ctx.now() - ctx.config.retention)
 
     def hand_over(self) -> int:
-        """Shutting down: give every lease back now, so another replica (or the next start) resumes."""
+        """Shutting down: give every lease back, so another replica (or the next start) resumes.
+
+        Not at once: a POST this process sent a moment ago may still be landing in Genesys, and
+        recovery must see its outcome, not its absence. One lease period covers any request's deadline.
+        """
         ctx = self.ctx
-        return ctx.store.release_all(ctx.instance_id, ctx.now())
+        return ctx.store.release_all(ctx.instance_id, ctx.now() + ctx.config.lease)
 
     # ---- reading --------------------------------------------------------------------------------
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.domain.model import CallSnapshot, RequestState, TransferRequest
-
 from bot.store.sql import open_store
+
 from tests.kit.bots import InProcessBot
 from tests.kit.env import bot_env
 from tests.kit.slack_client import SlackClientSide

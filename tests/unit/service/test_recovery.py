@@ -129,10 +129,13 @@ def test_recovery_read_failure_retries_later(world: World):
     assert world.service.recover(world.service.abandoned()[0]).state is S.FAILED
 
 
-def test_a_handed_over_lease_is_picked_up_at_once(world: World):
+def test_a_handed_over_lease_is_picked_up_after_one_lease_period(world: World):
     crash_at(world, S.RECEIVED)
-    world.service.hand_over()
-    world.clock.advance(0.001)
+    world.clock.advance(10)
+    world.service.hand_over()  # renewed to now + 15 s, and no longer this process's
+    world.clock.advance(10)
+    assert world.service.abandoned() == []
+    world.clock.advance(6)
     assert len(world.service.abandoned()) == 1
 
 
