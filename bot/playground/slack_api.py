@@ -909,67 +909,7 @@ class FakeSlack:
                 return 200, {"ok": False, "error": error.code}
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                self._handle(b"")
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                self._handle(self.rfile.read(length))
-
-            def _handle(self, raw: bytes) -> None:
-                if fake.delay:
-                    time.sleep(fake.delay)
-                parts = urlsplit(self.path)
-                query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-                if parts.path.startswith(("/api/", "/response/")):
-                    self._slack(parts.path, query, raw)
-                    return
-                response = None
-                if fake.routes is not None:
-                    response = fake.routes(HttpRequest(self.command, parts.path, query, self.headers, raw))
-                self._send(response or HttpResponse(404, b'{"ok": false, "error": "unknown_path"}'))
-
-            def _slack(self, path: str, query: dict, raw: bytes) -> None:
-                """The Web API and response_urls: record, answer (or fail as injected)."""
-                try:
-                    body = _decode(raw.decode("utf-8", "replace"), self.headers.get("Content-Type", ""))
-                except ValueError:
-                    self._send(HttpResponse(200, b'{"ok": false, "error": "invalid_json"}'))
-                    return
-                payload = {**query, **body}
-                if path.startswith("/api/"):
-                    answer = fake._answer("api", path[len("/api/"):], payload, self.headers.get("Authorization", ""))
-                else:
-                    answer = fake._answer("response_url", path[len("/response/"):], payload, "")
-                if answer.body is None:
-                    self._drop()
-                    return
-                self._send(HttpResponse(answer.status, json.dumps(answer.body).encode(), headers=answer.headers))
-
-            def _drop(self) -> None:
-                self.close_connection = True
-                with contextlib.suppress(OSError):
-                    self.connection.shutdown(socket.SHUT_RDWR)
-
-            def _send(self, response: HttpResponse) -> None:
-                self.send_response(response.status)
-                self.send_header("Content-Type", response.content_type)
-                self.send_header("Content-Length", str(len(response.body)))
-                for name, value in response.headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                with contextlib.suppress(OSError):
-                    self.wfile.write(response.body)
-
-        return Handler
+        return type("Handler", (_Handler,), {"fake": self})
 
 
 class _SlackError(Exception):
@@ -997,3 +937,63 @@ def _decode(raw: str, content_type: str) -> dict:
             with contextlib.suppress(ValueError):
                 form[key] = json.loads(form[key])
     return form
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeSlack  # set by FakeSlack._handler on a subclass
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._handle(b"")
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self._handle(self.rfile.read(length))
+
+    def _handle(self, raw: bytes) -> None:
+        if self.fake.delay:
+            time.sleep(self.fake.delay)
+        parts = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        if parts.path.startswith(("/api/", "/response/")):
+            self._slack(parts.path, query, raw)
+            return
+        response = None
+        if self.fake.routes is not None:
+            response = self.fake.routes(HttpRequest(self.command, parts.path, query, self.headers, raw))
+        self._send(response or HttpResponse(404, b'{"ok": false, "error": "unknown_path"}'))
+
+    def _slack(self, path: str, query: dict, raw: bytes) -> None:
+        """The Web API and response_urls: record, answer (or fail as injected)."""
+        try:
+            body = _decode(raw.decode("utf-8", "replace"), self.headers.get("Content-Type", ""))
+        except ValueError:
+            self._send(HttpResponse(200, b'{"ok": false, "error": "invalid_json"}'))
+            return
+        payload = {**query, **body}
+        if path.startswith("/api/"):
+            answer = self.fake._answer("api", path[len("/api/"):], payload, self.headers.get("Authorization", ""))
+        else:
+            answer = self.fake._answer("response_url", path[len("/response/"):], payload, "")
+        if answer.body is None:
+            self._drop()
+            return
+        self._send(HttpResponse(answer.status, json.dumps(answer.body).encode(), headers=answer.headers))
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _send(self, response: HttpResponse) -> None:
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        with contextlib.suppress(OSError):
+            self.wfile.write(response.body)
