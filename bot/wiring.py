@@ -65,6 +65,8 @@ class Runtime:
         drain.start()
         drain.join(deadline)
         if drain.is_alive():
+            # Work not started yet stays stored (received/approved): the next start or a replica resumes it.
+            self.executor.shutdown(wait=False, cancel_futures=True)
             log.warning("stopping with transfers still in flight; another replica or the next start finishes them")
         try:
             handed = self.service.hand_over()

@@ -130,9 +130,11 @@ class Decisions:
     # ---- helpers ----------------------------------------------------------------------------
 
     def _decider(self, request: TransferRequest, clicker: str) -> ClickVerdict:
+        # Requests stored before approvers were fixed per request (an upgrade) fall back to the defaults.
+        approvers = request.approvers or tuple(self.ctx.policy.default_approvers)
         return may_decide(
             clicker=clicker, requester=request.requester_id,
-            clicker_is_approver=self.ctx.people.is_member(clicker, request.approvers),
+            clicker_is_approver=self.ctx.people.is_member(clicker, approvers),
         )
 
     def _open_for(self, request_id: str, clicker: str, rule) -> tuple[TransferRequest, ClickResult | None]:

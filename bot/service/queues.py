@@ -123,6 +123,7 @@ class QueueDirectory:
         # Not found as typed: one prefix query for near spellings ("Support Tier 2" ~ "Support_Tier2").
         prefix = _prefix(name)
         near = self._query(prefix + "*") if prefix else []
+        self.catalog(wait=False)  # warms up for the next typo and the typeahead
         found = self._pick(near + self.catalog(wait=False), text, name, division, loose=True)
         if found is not None:
             return found
@@ -336,7 +337,7 @@ def _division_is(queue: Queue, division: str) -> bool:
 
 
 def _prefix(name: str) -> str:
-    """The first word's first letters, for a near-spelling query; '' when too short to help."""
-    word = name.replace("_", " ").replace("-", " ").split()
-    first = word[0] if word else ""
-    return first[:8] if len(first) >= 3 and "*" not in first else ""
+    """The first three letters, for one near-spelling query ("Suport_Tier2" still finds "Support_Tier2");
+    '' when too short to help."""
+    first = name.strip()[:3]
+    return first if len(first) == 3 and first.isalnum() else ""

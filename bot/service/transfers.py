@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterator
 
 from bot.domain.request import Ask, RequestState, TransferRequest, Via
+from bot.ports.store import StoreUnavailable
 from bot.service.context import Context
 from bot.service.decisions import ClickResult, Decisions
 from bot.service.execution import Execution
@@ -127,6 +128,10 @@ class TransferService:
         """If the work dies half-way, hand the request to recovery at once instead of holding it."""
         try:
             yield
+        except StoreUnavailable as error:
+            log.warning("work on request %s stopped, the database is unavailable (%s); recovery resumes it",
+                        request_id, error)
+            raise
         except Exception:
             log.exception("work on request %s failed; handing it to recovery", request_id)
             with contextlib.suppress(Exception):

@@ -36,9 +36,9 @@ from bot.slack.render import approval_message, break_glass_notice, requester_not
 
 log = logging.getLogger(__name__)
 S = RequestState
-SENT_STATES = frozenset({S.EXECUTING, S.ACCEPTED, S.SUCCEEDED, S.FAILED, S.UNCERTAIN})
 TELL_IN_THREAD = frozenset({S.FAILED, S.UNCERTAIN})
 SYNC_LEASE = timedelta(seconds=30)
+SETTLE_WINDOW = 1.5  # seconds a direct result waits for Genesys' confirmation before showing "sent"
 MAX_ATTEMPTS = 8
 
 
@@ -82,6 +82,7 @@ class Reconciler:
         self._lock = threading.Lock()
         self._queued: set[str] = set()
         self._dirty: set[str] = set()
+        self._closed = False
 
     # ---- Notifier --------------------------------------------------------------------------------
 
@@ -94,6 +95,8 @@ class Reconciler:
 
     def kick(self, request_id: str) -> None:
         with self._lock:
+            if self._closed:
+                return
             if request_id in self._queued:
                 self._dirty.add(request_id)
                 return
@@ -112,6 +115,8 @@ class Reconciler:
         return len(ids)
 
     def close(self, timeout: float = 5.0) -> None:
+        with self._lock:
+            self._closed = True
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _run(self, request_id: str) -> None:
@@ -149,6 +154,12 @@ class Reconciler:
                 latest = self.store.get(request_id)
                 if latest is None or latest.version == request.version:
                     break
+        except _Later as later:
+            self.state.save_sync(request_id, self.owner, claimed.synced_version, flags, attempts)
+            timer = threading.Timer(later.seconds, self.kick, args=(request_id,))
+            timer.daemon = True
+            timer.start()
+            return False
         except (NotDelivered, Ambiguous) as error:
             attempts += 1
             log.warning("slack sync of request %s failed (attempt %d): %s", request_id, attempts, error)
@@ -232,8 +243,11 @@ class Reconciler:
             if request.problem and request.problem.code is Code.BOT_RESTARTED:
                 self._channel_result(request, flags)
             return
-        if request.state in SENT_STATES or request.state.is_final:
-            self._channel_result(request, flags)
+        if request.state in (S.APPROVED, S.EXECUTING):
+            return  # the POST is on its way; "Working on it" is still true
+        if request.state is S.ACCEPTED and not self._settled_enough(request, flags):
+            raise _Later(SETTLE_WINDOW)
+        self._channel_result(request, flags)
         if request.state in TELL_IN_THREAD and not flags.get("thread"):
             ref = decode_message_ref(request.message_ref)
             if ref is not None:
@@ -243,12 +257,35 @@ class Reconciler:
                 self._tell_requester(request, requester_notice(request))
             flags["thread"] = True
 
+    def _settled_enough(self, request: TransferRequest, flags: dict[str, Any]) -> bool:
+        """Give Genesys a moment to confirm, so most results appear once, already final."""
+        accepted_at = request.updated_at or request.sent_at
+        if flags.get("fp") or accepted_at is None:
+            return True
+        return (self.now() - accepted_at).total_seconds() >= SETTLE_WINDOW
+
     def _channel_result(self, request: TransferRequest, flags: dict[str, Any]) -> None:
+        """The channel's result: through the command's response_url (works in any channel, no
+        membership needed, replaceable in place for 30 minutes / 5 uses), else chat.postMessage."""
         body = result_message(request, request.created_at)
+        fingerprint = _fingerprint(body)
+        if flags.get("fp") == fingerprint:
+            return
         ref = decode_message_ref(request.message_ref)
         if ref is not None:
-            self._update_if_changed(ref, body, flags, request.id)
+            self.delivery.update(ref.channel, ref.ts, body, request_id=request.id)
+            flags["fp"] = fingerprint
             return
+        url = self.state.take_response_url(request.id, self.now())
+        if url and self.delivery.respond_now(
+            url, {**body, "response_type": "in_channel", "replace_original": bool(flags.get("via_url"))},
+            request_id=request.id,
+        ):
+            flags["via_url"], flags["fp"] = True, fingerprint
+            return
+        self._post_result(request, body, flags)
+
+    def _post_result(self, request: TransferRequest, body: dict[str, Any], flags: dict[str, Any]) -> None:
         origin = decode_origin(request.origin, request.requester_id)
         channel = origin.channel or request.requester_id  # no channel: the requester's DM
         try:
@@ -283,6 +320,14 @@ class Reconciler:
         channel = self.approval_channel or origin.channel
         if channel:
             self.delivery.post(channel, break_glass_notice(request), request_id=request.id, kind="break_glass")
+
+
+class _Later(Exception):
+    """Nothing to show yet; look again in `seconds`."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
 
 
 def _fingerprint(body: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from bot.config import Settings
 from bot.ports.clock import Clock
+from bot.ports.store import StoreUnavailable
 from bot.slack.bolt_app import build_bolt_app, make_web_client
 from bot.slack.delivery import SlackDelivery
 from bot.slack.deps import SlackDeps
@@ -95,6 +96,8 @@ class SlackRuntime:
 def _guarded(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
+    except StoreUnavailable:
+        return None  # logged where it happened; recovery resumes the request
     except Exception:
         log.exception("background work %s failed", getattr(fn, "__name__", fn))
         return None

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from PureCloudPlatformClientV2 import TransferToAddressRequest, TransferToAgentRequest, TransferToQueueRequest
 
-from bot.domain.conversation import Conversation
+from bot.domain.conversation import Conversation, Media
 from bot.domain.target import Target, TargetKind, mask_number, normalize_number
 from bot.genesys import mapping
 from bot.genesys.operations.validate import require_uuid
@@ -28,9 +28,18 @@ def get_conversation(client: SdkGenesysClient, conversation_id: str, priority: P
             priority=priority,
             read=mapping.call_conversation,
         ).value
-    except GenesysNotFound:
-        pass  # not a voice call, or no such conversation: the generic read tells which
-    return _read_generic(client, conversation_id, priority)
+    except GenesysNotFound as not_a_call:
+        # Not a voice call, or no such conversation: the generic read tells which. Its answer
+        # for a voice call (or its own 404) leaves the calls endpoint's 404 as the honest answer.
+        try:
+            conversation = _read_generic(client, conversation_id, priority)
+        except GenesysNotACall:
+            raise
+        except GenesysNotFound:
+            raise not_a_call from None
+        if conversation.media is Media.CALL:
+            raise not_a_call from None
+        return conversation
 
 
 def _read_generic(client: SdkGenesysClient, conversation_id: str, priority: Priority) -> Conversation:
