@@ -9,10 +9,11 @@ import contextlib
 import threading
 from collections.abc import Iterator
 
-from bot.slack.server import create_http_server, make_wsgi_app
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.ops.health import Readiness
+from bot.ops.server import create_server, make_ops_app
 from bot.playground.slack_api import FakeSlack
 
 SECRET = "0123456789abcdef0123456789abcdef"
@@ -101,8 +102,11 @@ def build_app(slack: FakeSlack, seen: list) -> App:
 @contextlib.contextmanager
 def serve_modal_bot(slack: FakeSlack, seen: list) -> Iterator[str]:
     """Serve the app on 127.0.0.1; yields its /slack/events URL."""
-    server = create_http_server(make_wsgi_app(build_app(slack, seen), lambda: {"status": "ok"}),
-                                host="127.0.0.1", port=0, threads=8)
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+    events = SlackRequestHandler(build_app(slack, seen))
+    server = create_server(make_ops_app(readiness=Readiness([]), liveness=lambda: {"status": "ok"},
+                                        slack_events=events), host="127.0.0.1", port=0, threads=8)
     thread = threading.Thread(target=_serve, args=(server,), daemon=True)
     thread.start()
     try:

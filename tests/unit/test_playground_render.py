@@ -6,14 +6,17 @@ import json
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
-from bot.domain.model import CallSnapshot, RequestState, TransferRequest
-from bot.service.ports import Ending
-from bot.service.problems import Problem
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.domain.conversation import Media
+from bot.domain.problems import Code, Problem
+from bot.domain.request import Ask, RequestState, Snapshot, TransferRequest
+from bot.domain.target import Target, TargetKind
 from bot.playground.render import Names, Surface, blocks, message_body, mrkdwn, text_object
-from bot.slack import blocks as bot_blocks
+from bot.slack.origin import encode_origin
+from bot.slack.render import approval_message, requester_notice, result_message, thread_reply, transfer_modal
+from bot.slack.wording import usage
 
 ALLOWED_TAGS = {"b", "i", "s", "code", "pre", "br", "span", "a", "blockquote", "div", "details", "summary", "button",
                 "input", "select", "option", "textarea", "label", "ul", "li", "hr"}
@@ -171,28 +174,34 @@ def test_modal_inputs_keep_values_and_show_errors():
 
 def _request(state: RequestState, **changes) -> TransferRequest:
     now = datetime.now(UTC)
-    snapshot = CallSnapshot("55576b8d-bcb3-5e8b-a6f9-af2a12ce13d7", "p1", "Alice <Agent>", "u1", "q1", "Support_Tier1",
-                            now - timedelta(minutes=3))
-    return TransferRequest("a" * 32, snapshot.conversation_id, "q2", "Support & <Tier> 2", "U0RILEY", state, now,
-                           now + timedelta(minutes=15), snapshot, channel_id="C0FLOOR", acted_by="U0SAM", acted_at=now,
-                           outcome="confirmed", correlation_id="corr-1", **changes)
+    snapshot = Snapshot("55576b8d-bcb3-5e8b-a6f9-af2a12ce13d7", Media.CALL, "p1", "Alice <Agent>", "u1", "q1",
+                        "Support_Tier1", now - timedelta(minutes=3))
+    return TransferRequest(
+        "a" * 32, "U0RILEY", state, now, Ask(snapshot.conversation_id, "Support & <Tier> 2"),
+        conversation_id=snapshot.conversation_id, target=Target(TargetKind.QUEUE, "q2", "Support & <Tier> 2"),
+        snapshot=snapshot, origin=encode_origin("C0FLOOR", "U0RILEY"), message_ref="C0FLOOR:1.000001",
+        needs_approval=True, approvers=("U0SAM",), expires_at=now + timedelta(minutes=15), acted_by="U0SAM",
+        acted_at=now, correlation_id="corr-1", **changes,
+    )
 
 
-def test_everything_the_bot_sends_today_renders_without_raw_json():
+def test_everything_the_bot_sends_renders_without_raw_json():
+    now = datetime.now(UTC)
     pending = _request(RequestState.PENDING)
-    done = Ending(_request(RequestState.SUCCEEDED))
-    failed = Ending(_request(RequestState.FAILED), Problem("x", "Genesys said <no>.", "Try again"))
+    done = _request(RequestState.SUCCEEDED)
+    failed = _request(RequestState.FAILED, problem=Problem(Code.REJECTED, {"message": "Genesys said <no>."}))
     messages = [
-        bot_blocks.usage("Bad <id>"), bot_blocks.approval_request(pending),
-        bot_blocks.pending_notice(pending, "C0FLOOR"),
-        bot_blocks.direct_result(done), bot_blocks.approval_ended(done), bot_blocks.approval_ended(failed),
-        bot_blocks.problem(Problem("x", "No queue named <b>.", "Check the name")), bot_blocks.private("Done & dusted"),
+        usage(Problem(Code.BAD_CALL_REF, {"token": "Bad <id>"})), approval_message(pending, now, show_number=False),
+        requester_notice(pending), result_message(done, now), approval_message(done, now, show_number=False),
+        approval_message(failed, now, show_number=False), requester_notice(failed),
+        {"text": "view", "blocks": transfer_modal(call=pending.conversation_id)["blocks"]},
     ]
     for message in messages:
         html = message_body(message["text"], message.get("blocks"), None, Surface(names=NAMES))
         assert 'class="raw"' not in html, json.dumps(message)
         assert_safe(html)
-    html = message_body(bot_blocks.requester_update(failed), None, None, Surface(names=NAMES))
-    assert "Support &amp; &lt;Tier&gt; 2" in html and "❌" in html
-    approval = message_body("", bot_blocks.approval_request(pending)["blocks"], None, Surface(names=NAMES))
+    html = message_body(thread_reply(failed), None, None, Surface(names=NAMES))
+    assert "&lt;no&gt;" in html and "<no>" not in html
+    approval = message_body("", approval_message(pending, now, show_number=False)["blocks"], None,
+                            Surface(names=NAMES))
     assert "Alice &lt;Agent&gt;" in approval and "Support &amp; &lt;Tier&gt; 2" in approval
