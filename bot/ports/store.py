@@ -58,8 +58,12 @@ class RequestStore(Protocol):
         changes: Mapping[str, Any] | None = None,
         reason: str | None = None,
         record_actor: bool = True,
+        lease: tuple[str, datetime] | None = None,
     ) -> TransferRequest | None:
         """Move to new_state if the state is one of `expected`, setting `changes` (CHANGEABLE) too.
+
+        lease=(owner, until) takes the request's lease in the same statement: work that moves a
+        request into a work state must hold it, or recovery could take it over mid-flight.
 
         Returns the updated request, or None if another actor got there first. Writes one audit
         event in the same transaction and bumps `version`. Raises ConversationBusy when the new

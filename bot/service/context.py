@@ -105,9 +105,10 @@ class Context:
         deadline = time.monotonic() + (self.config.store_retry_seconds if must_record else 0)
         while True:
             try:
+                lease = (self.instance_id, self.lease_until()) if new_state in WORK_STATES else None
                 moved = self.store.transition(
                     request.id, expected, new_state, actor=actor, at=self.now(), changes=changes,
-                    reason=reason, record_actor=record_actor,
+                    reason=reason, record_actor=record_actor, lease=lease,
                 )
                 break
             except StoreUnavailable:

@@ -18,6 +18,7 @@ What each request gets:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -37,7 +38,8 @@ from bot.slack.render import approval_message, break_glass_notice, requester_not
 log = logging.getLogger(__name__)
 S = RequestState
 TELL_IN_THREAD = frozenset({S.FAILED, S.UNCERTAIN})
-SYNC_LEASE = timedelta(seconds=30)
+TRANSIENT = frozenset({S.APPROVED, S.EXECUTING, S.ACCEPTED})
+SYNC_LEASE = timedelta(seconds=10)
 SETTLE_WINDOW = 1.5  # seconds a direct result waits for Genesys' confirmation before showing "sent"
 MAX_ATTEMPTS = 8
 
@@ -115,9 +117,13 @@ class Reconciler:
         return len(ids)
 
     def close(self, timeout: float = 5.0) -> None:
+        """Finish the syncs already running (bounded), so their leases are given back."""
         with self._lock:
             self._closed = True
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        waiter = threading.Thread(target=self._pool.shutdown, kwargs={"wait": True, "cancel_futures": True},
+                                  daemon=True)
+        waiter.start()
+        waiter.join(timeout)
 
     def _run(self, request_id: str) -> None:
         try:
@@ -128,6 +134,11 @@ class Reconciler:
                         self._queued.discard(request_id)
                         return
                     self._dirty.discard(request_id)
+        except StoreUnavailable as error:
+            log.info("slack sync of request %s postponed: %s", request_id, error)
+            with self._lock:
+                self._queued.discard(request_id)
+                self._dirty.discard(request_id)
         except Exception:
             log.exception("slack sync of request %s failed", request_id)
             with self._lock:
@@ -198,7 +209,10 @@ class Reconciler:
             if ref is None:
                 return
             flags["fp"] = _fingerprint(approval_message(request, request.created_at, show_number=False))
+            request = dataclasses.replace(request, message_ref=ref.encode())
         else:
+            if request.state in TRANSIENT and not self._settled_enough(request, flags, first=False):
+                raise _Later(SETTLE_WINDOW)
             self._update_if_changed(ref, approval_message(request, request.created_at, show_number=False), flags,
                                     request.id)
         if request.state is S.PENDING and not flags.get("notice"):
@@ -257,10 +271,10 @@ class Reconciler:
                 self._tell_requester(request, requester_notice(request))
             flags["thread"] = True
 
-    def _settled_enough(self, request: TransferRequest, flags: dict[str, Any]) -> bool:
+    def _settled_enough(self, request: TransferRequest, flags: dict[str, Any], *, first: bool = True) -> bool:
         """Give Genesys a moment to confirm, so most results appear once, already final."""
         accepted_at = request.updated_at or request.sent_at
-        if flags.get("fp") or accepted_at is None:
+        if (first and flags.get("fp")) or accepted_at is None:
             return True
         return (self.now() - accepted_at).total_seconds() >= SETTLE_WINDOW
 

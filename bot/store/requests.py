@@ -166,6 +166,7 @@ class SqlRequestStore:
         changes: Mapping[str, Any] | None = None,
         reason: str | None = None,
         record_actor: bool = True,
+        lease: tuple[str, datetime] | None = None,
     ) -> TransferRequest | None:
         """Compare-and-set to new_state; None when the request is not in `expected` (or missing).
 
@@ -184,6 +185,8 @@ class SqlRequestStore:
             values.update(acted_by=actor, acted_at=at)
         if new_state not in _LEASED:
             values.update(lease_owner=None, lease_until=None)
+        elif lease is not None:
+            values.update(lease_owner=lease[0], lease_until=utc(lease[1]))
         statement = (
             update(transfer_requests).where(R.id == request_id, R.state.in_(states)).values(values)
             .returning(*transfer_requests.c)

@@ -69,7 +69,8 @@ def test_request_shows_snapshot_and_buttons_and_waits(sim, slack, approvals):
     assert post["channel"] == APPROVAL_CHANNEL
     text = json.dumps(post["blocks"])
     assert f"<@{REQUESTER}>" in text and "*Billing*" in text
-    assert "Ann" in text and call.id[:8] in text and "Call duration" in text and "Current queue:* Sales-" in text
+    assert "Ann" in text and call.id[:8] in text and "Call going for" in text
+    assert "Queue at request time:* Sales-" in text
     assert [e["action_id"] for e in post["blocks"][2]["elements"]] == ["transfer_approve", "transfer_deny"]
     assert transfers(sim) == []
 
@@ -241,9 +242,12 @@ def test_request_survives_a_restart_and_the_audit_shows_every_step(sim, slack, t
     )
     events = [e for e in json.loads(audit.stdout) if e["request_id"] == request_id]
     assert [(e["from_state"], e["to_state"]) for e in events] == [
-        (None, "pending"), ("pending", "approved"), ("approved", "executing"), ("executing", "succeeded"),
+        (None, "received"), ("received", "pending"), ("pending", "approved"), ("approved", "executing"),
+        ("executing", "accepted"), ("accepted", "succeeded"),
     ]
-    assert events[0]["actor"] == REQUESTER and events[1]["actor"] == SUPERVISOR
+    assert events[0]["actor"] == REQUESTER and events[2]["actor"] == SUPERVISOR
+    assert {(e["target_kind"], e["target_name"], e["via"]) for e in events[1:]} == {("queue", "Billing", "slack")}
+    assert events[1]["direct"] is False and events[1]["reason"].startswith("needs approval")
     assert events[-1]["correlation_id"] == transfers(sim)[0].correlation_id
 
 

@@ -93,7 +93,7 @@ class MemoryStore:
 
     def transition(self, request_id: str, expected: Iterable[RequestState], new_state: RequestState, *, actor: str,
                    at: datetime, changes: Mapping[str, Any] | None = None, reason: str | None = None,
-                   record_actor: bool = True) -> TransferRequest | None:
+                   record_actor: bool = True, lease: tuple[str, datetime] | None = None) -> TransferRequest | None:
         expected = tuple(expected)
         for old in expected:
             if not is_allowed_transition(old, new_state):
@@ -116,6 +116,10 @@ class MemoryStore:
                 if holder is not None:
                     raise ConversationBusy(holder)
             row.request = updated
+            if new_state not in WORK_STATES | {S.ACCEPTED}:
+                row.lease_owner, row.lease_until = None, None
+            elif lease is not None:
+                row.lease_owner, row.lease_until = lease
             self._audit(updated, AuditKind.STATE, actor, at, from_state=old.state.value, reason=reason)
             return updated
 
