@@ -239,6 +239,17 @@ def _tuning(r: Reader) -> dict:
     }
 
 
+def env_names() -> tuple[str, ...]:
+    """Every environment variable the settings read (the playground sets each one explicitly)."""
+    import inspect
+    import sys
+
+    source = inspect.getsource(sys.modules[__name__])
+    found = dict.fromkeys(re.findall(r'r\.(?:text|required|optional_secret|number|boolean|choice)\(\s*"([A-Z][A-Z0-9_]+)"',
+                                     source))
+    return tuple(found)
+
+
 def load_dotenv_file(path: str = ".env") -> None:
     """Load .env without overriding variables already set in the real environment."""
     from dotenv import load_dotenv

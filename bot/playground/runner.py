@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+from bot.config import env_names
 from bot.playground.genesys import SimulatedOrg
 from bot.playground.payloads import BotEndpoint
 from bot.playground.server import PEOPLE, Playground
@@ -30,13 +31,7 @@ DEFAULT_PORT = 3000
 EXTRA_QUEUES = ("Support Tier 2",)  # the name the README and the issue type; the demo org spells it Support_Tier2
 
 # Every variable the bot reads (see .env.example); a test keeps this list and that file in step.
-BOT_SETTINGS = (
-    "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL",
-    "GENESYS_CLOUD_REGION", "GENESYS_CLOUD_CLIENT_ID", "GENESYS_CLOUD_CLIENT_SECRET", "GENESYS_CLOUD_API_HOST",
-    "GENESYS_CONNECT_TIMEOUT", "GENESYS_READ_TIMEOUT", "GENESYS_RATE_LIMIT_PER_MINUTE", "GENESYS_RATE_BURST",
-    "TRANSFER_APPROVERS", "TRANSFER_NO_APPROVAL_QUEUES", "TRANSFER_APPROVAL_CHANNEL", "TRANSFER_APPROVAL_TTL_SECONDS",
-    "DATABASE_URL", "HOST", "PORT", "LOG_LEVEL", "TRANSFER_WORKERS", "HTTP_THREADS", "QUEUE_CACHE_SECONDS",
-)
+BOT_SETTINGS = env_names()
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -29,14 +29,9 @@ def get_conversation(client: SdkGenesysClient, conversation_id: str, priority: P
             read=mapping.call_conversation,
         ).value
     except GenesysNotFound as not_a_call:
-        # Not a voice call, or no such conversation: the generic read tells which. Its answer
-        # for a voice call (or its own 404) leaves the calls endpoint's 404 as the honest answer.
-        try:
-            conversation = _read_generic(client, conversation_id, priority)
-        except GenesysNotACall:
-            raise
-        except GenesysNotFound:
-            raise not_a_call from None
+        # Not a voice call, or no such conversation: the generic read tells which. When it says
+        # "a voice call", the calls endpoint's 404 stays the honest answer.
+        conversation = _read_generic(client, conversation_id, priority)
         if conversation.media is Media.CALL:
             raise not_a_call from None
         return conversation
