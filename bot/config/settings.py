@@ -245,8 +245,8 @@ def env_names() -> tuple[str, ...]:
     import sys
 
     source = inspect.getsource(sys.modules[__name__])
-    found = dict.fromkeys(re.findall(r'r\.(?:text|required|optional_secret|number|boolean|choice)\(\s*"([A-Z][A-Z0-9_]+)"',
-                                     source))
+    pattern = r'r\.(?:text|required|optional_secret|number|boolean|choice)\(\s*"([A-Z][A-Z0-9_]+)"'
+    found = dict.fromkeys(re.findall(pattern, source))
     return tuple(found)
 
 
