@@ -51,11 +51,11 @@ class SlackResult:
     @property
     def succeeded(self) -> bool:
         """The bot reported the transfer as sent (confirmed or not yet confirmed)."""
-        return "*Transferred:*" in self.text or "*Transfer sent:*" in self.text
+        return "Transferred:" in self.text or "Transfer sent" in self.text
 
     @property
     def confirmed(self) -> bool:
-        return "*Transferred:*" in self.text
+        return "Transferred:" in self.text
 
 
 class SlackSink:

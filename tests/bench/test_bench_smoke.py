@@ -61,7 +61,7 @@ def test_benchmark_runs_at_a_tiny_size_and_prints_every_row(tmp_path):
 
     assert value(2, "warm: API requests up to the POST") >= 2
     assert value(2, "cold: API requests up to the POST") >= value(2, "warm: API requests up to the POST")
-    assert value(2, "cold: token requests") == 1
+    assert value(2, "cold: token requests") <= 1  # readiness may have logged in already
 
     assert value(3, "completed") == 5
     assert value(3, "failed") == 0
