@@ -1,6 +1,6 @@
 """`GenesysPort` over the official SDK, `PureCloudPlatformClientV2`, configured on purpose.
 
-What the SDK does by default and why we don't let it (docs/genesys-api.md §4.3-4.5, §5.5):
+What the SDK does by default and why we don't let it (docs/genesys-facts.md §4, §5):
 
 * `Configuration` is a process-wide singleton whose `host` can come from a config file, so the
   `ApiClient` gets its host explicitly and ignores any gateway from that file.

@@ -1,7 +1,7 @@
 """The HTTP client injected into the Genesys SDK: no retries of its own, a deadline, bounded bodies.
 
 The SDK's default client (rest.py) re-sends POSTs up to 10 times after a dropped connection or a
-429/503 with Retry-After, and passes no timeout to urllib3 (docs/genesys-api.md §5.5). A repeated
+429/503 with Retry-After, and passes no timeout to urllib3 (docs/genesys-facts.md §5). A repeated
 transfer POST can act on the *new* holder of the call, so this client is injected with
 `ApiClient.set_http_client()` and:
 

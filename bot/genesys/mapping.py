@@ -84,7 +84,7 @@ def _when(value: Any) -> datetime | None:
 
 
 def recent_transfer(t: Any) -> RecentTransfer:
-    """A TransferResponse; match it by id, not by destination (docs/genesys-api.md §7)."""
+    """A TransferResponse; match it by id, not by destination (docs/genesys-facts.md §1)."""
     destination = getattr(t, "destination", None)
     return RecentTransfer(
         id=getattr(t, "id", None),

@@ -1,7 +1,7 @@
 """Client-credentials access tokens for Genesys Cloud, renewed before they expire.
 
 Why not `ApiClient.get_client_credentials_token()`: it keeps only `access_token`, throws away
-`expires_in`, and the SDK never refreshes client-credentials tokens (docs/genesys-api.md §4.3).
+`expires_in`, and the SDK never refreshes client-credentials tokens (docs/genesys-facts.md §4).
 So we POST to `/oauth/token` ourselves, through the same GuardedHttpClient (deadline, bounded
 body, no blind retries), keep the lifetime, renew early, and let the client `invalidate()` a
 token that earned a 401.

@@ -155,7 +155,7 @@ class GenesysUnreadable(GenesysError):
     """Genesys answered something we can't read (invalid JSON, wrong shape)."""
 
 
-# Which permission each operation needs, for "forbidden" messages (docs/genesys-api.md).
+# Which permission each operation needs, for "forbidden" messages (docs/genesys-facts.md §6).
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     "get_call": ("conversation:communication:view",),
     "get_conversation": ("conversation:communication:view",),
