@@ -276,7 +276,7 @@ def test_twenty_clicks_across_two_processes_sharing_postgres_transfer_once(sim, 
     bots = [BotProcess(env, port=free_port(), log_path=tmp_path / f"bot{i}.log") for i in range(2)]
     try:
         for bot in bots:
-            bot.wait_healthy(timeout=60)
+            bot.wait_ready(timeout=120)  # readiness: the Genesys SDK is loaded and logged in
         clients = [SlackClientSide(slack, "127.0.0.1", bot.port) for bot in bots]
         _, _, request_id, _ = ask(sim, slack, clients[0])
 
