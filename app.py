@@ -9,8 +9,7 @@ import argparse
 import os
 import sys
 
-from bot.config import ConfigError, load_dotenv_file, load_settings
-from bot.logs import print_json_or_text
+from bot.config import ConfigError, load_dotenv_file, load_settings, print_problems
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,9 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(os.environ, force_mode=args.mode, simulate=args.simulate_genesys)
     except ConfigError as error:
-        lines = ["The bot can't start; fix these settings in .env (see .env.example):"]
-        print_json_or_text(lines + [f"  - {p}" for p in error.problems],
-                           json_output=os.environ.get("LOG_FORMAT", "").strip().lower() == "json")
+        print_problems(error, heading="The bot can't start; fix these settings in .env (see .env.example):")
         return 2
 
     from bot.runner import run

@@ -3,8 +3,8 @@
     python -m bot transfer <conversation-id|link> "<target>" [--simulate-genesys]
     python -m bot transfer --agent alice@example.com "<target>"
     python -m bot queues [filter]            queues with live health
-    python -m bot cancel <request-id>        withdraw a pending request
-    python -m bot audit --since 24h --format csv|json
+    python -m bot cancel <request-id> [--simulated]   withdraw a pending request
+    python -m bot audit --since 24h --format csv|json [--simulated]
     python -m bot simulate [--port 9000]
 
 A command-line transfer is an operator action: it runs directly under the operator's identity
@@ -26,8 +26,11 @@ from datetime import UTC, datetime, timedelta
 
 from bot.config import ConfigError, load_dotenv_file, load_settings, print_problems
 
+CLI_SDK_WAIT_SECONDS = 120.0
 _DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+SIMULATED_HELP = ("the database of transfers made with --simulate-genesys (default without DATABASE_URL: "
+                  "transfer-bot-simulated.db instead of transfer-bot.db)")
 
 
 def parse_since(value: str, now: datetime | None = None) -> datetime:
@@ -52,18 +55,45 @@ def _settings(simulate: bool):
         raise SystemExit(2) from None
 
 
-def _runtime(settings):
+def _database_settings(simulated: bool):
+    """Settings for commands that need the database only: no Genesys settings required.
+
+    Without DATABASE_URL that is the bot's own default database (transfer-bot.db), or with
+    --simulated the simulator's separate one (transfer-bot-simulated.db).
+    """
+    from dataclasses import replace
+
+    from bot.config.settings import DEFAULT_DATABASE_URL
+
+    settings = _settings(simulate=True)
+    if not simulated and not os.environ.get("DATABASE_URL", "").strip():
+        settings = replace(settings, database_url=DEFAULT_DATABASE_URL)
+    return settings
+
+
+class _NoGenesys:
+    """Cancelling a request needs no Genesys (and must not start a simulator to get one)."""
+
+    status = "unused"
+
+
+def _runtime(settings, genesys=None):
     from bot.logs import configure_logging
     from bot.ports.store import StoreUnavailable
+    from bot.service.sweeper import Sweeper
     from bot.wiring import build_runtime
 
     configure_logging("WARNING" if settings.log_level == "INFO" else settings.log_level, settings.log_format,
                       secrets=[settings.genesys_client_secret])
     try:
-        return build_runtime(settings, with_slack=False, background=False)
+        runtime = build_runtime(settings, with_slack=False, background=False, genesys=genesys)
     except StoreUnavailable as error:
         print(f"The database is unreachable ({error}); check DATABASE_URL.", file=sys.stderr)
         raise SystemExit(2) from None
+    # No recovery or sweeping here (this process must not take over others' work), but the leases
+    # on its own work are renewed: a running bot must not take a slow command for a dead one.
+    runtime.sweeper = Sweeper().add("heartbeat", runtime.service.heartbeat, every=5.0).start()
+    return runtime
 
 
 def cmd_transfer(args: argparse.Namespace) -> int:
@@ -86,6 +116,8 @@ def cmd_transfer(args: argparse.Namespace) -> int:
     runtime = _runtime(settings)
     operator = f"cli:{getpass.getuser()}"
     try:
+        # One command, nothing else to serve: wait for the SDK as long as it takes, before storing anything.
+        runtime.genesys.wait_ready(CLI_SDK_WAIT_SECONDS)
         request = runtime.service.submit(Ask(call, target), operator, via=Via.CLI, operator=True,
                                          simulated=settings.simulate_genesys)
         request = _await_confirmation(runtime.service, request)
@@ -111,13 +143,24 @@ def _await_confirmation(service, request, timeout: float = 10.0):
 
 
 def cmd_queues(args: argparse.Namespace) -> int:
+    from bot.cli.wording import problem_text
+    from bot.ports.genesys import GenesysError
+    from bot.service.genesys_problems import During, from_genesys
+
     settings = _settings(args.simulate_genesys)
     runtime = _runtime(settings)
+    health: dict = {}
     try:
+        runtime.genesys.wait_ready(CLI_SDK_WAIT_SECONDS)  # no 3 s ack to protect here
         queues = runtime.service.ctx.queues
         queues.catalog(wait=True)
         options = queues.search(args.filter or "", limit=args.limit)
-        health = runtime.genesys.queue_health([o.queue.id for o in options]) if options else {}
+        if options:
+            try:
+                health = runtime.genesys.queue_health([o.queue.id for o in options])
+            except GenesysError as error:  # the names are still worth listing
+                problem = from_genesys(error, during=During.FINDING_QUEUE)
+                print(f"Queue health unavailable: {problem_text(problem)}", file=sys.stderr)
     finally:
         runtime.stop(grace_seconds=1.0)
     for option in options:
@@ -132,8 +175,8 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     from bot.cli.wording import problem_text
     from bot.service.decisions import ClickOutcome
 
-    settings = _settings(simulate=True)
-    runtime = _runtime(settings)
+    settings = _database_settings(args.simulated)
+    runtime = _runtime(settings, genesys=_NoGenesys())
     try:
         result = runtime.service.operator_cancel(args.request_id, f"cli:{getpass.getuser()}")
     finally:
@@ -150,14 +193,19 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from bot.domain.request import AUDIT_COLUMNS
+    from bot.ports.store import StoreUnavailable
     from bot.store import open_store
 
-    settings = _settings(simulate=True)  # the audit needs only the database
-    store = open_store(settings.database_url)
+    settings = _database_settings(args.simulated)  # the audit needs only the database
     try:
-        events = store.audit_since(args.since)
-    finally:
-        store.close()
+        store = open_store(settings.database_url)
+        try:
+            events = store.audit_since(args.since)
+        finally:
+            store.close()
+    except StoreUnavailable as error:
+        print(f"The database is unreachable ({error}); check DATABASE_URL.", file=sys.stderr)
+        return 2
     rows = [{c: _cell(getattr(e, c)) for c in AUDIT_COLUMNS} for e in events]
     if args.format == "json":
         json.dump(rows, sys.stdout, indent=2)
@@ -201,11 +249,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     cancel = sub.add_parser("cancel", help="withdraw a pending request (operators)")
     cancel.add_argument("request_id")
+    cancel.add_argument("--simulated", action="store_true", help=SIMULATED_HELP)
     cancel.set_defaults(func=cmd_cancel)
 
     audit = sub.add_parser("audit", help="export the audit trail of transfer requests")
     audit.add_argument("--since", type=parse_since, default=parse_since("24h"), help="e.g. 24h, 7d, or ISO time")
     audit.add_argument("--format", choices=("csv", "json"), default="csv")
+    audit.add_argument("--simulated", action="store_true", help=SIMULATED_HELP)
     audit.set_defaults(func=cmd_audit)
 
     simulate = sub.add_parser("simulate", help="run the Genesys simulator with the demo org")

@@ -153,6 +153,7 @@ def build_runtime(
             confirm_timeout=timedelta(seconds=settings.confirm_timeout_seconds),
             retention=timedelta(days=settings.retention_days),
             external_prefixes=settings.external_prefixes,
+            simulated=settings.simulate_genesys,
         ),
     )
     service = TransferService(ctx)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from bot.domain.problems import Code, Problem
 from bot.domain.request import RequestState, TransferRequest
 from bot.domain.target import TargetKind, mask_number
@@ -28,7 +30,7 @@ _PROBLEMS: dict[Code, str] = {
     Code.SLACK_USER_UNKNOWN: "no such Slack user",
     Code.NO_GENESYS_USER: "no Genesys user has the email {email}",
     Code.NO_LIVE_CALL: "{agent} has no live call in Genesys right now",
-    Code.SEVERAL_CALLS: "{agent} has several live calls; give the conversation id",
+    Code.SEVERAL_CALLS: "{agent} has {count} live calls; run it again with the id of the one to move",
     Code.QUEUE_NOT_FOUND: "no queue named {name!r}",
     Code.QUEUE_AMBIGUOUS: "{name!r} matches several queues; add the division, e.g. \"Name (Division)\", or use the id",
     Code.AGENT_NOT_FOUND: "no Genesys user has the email {email}",
@@ -64,6 +66,29 @@ _PROBLEMS: dict[Code, str] = {
 }
 
 
+# GenesysError.cause codes (bot/genesys/failures.py), said plainly; {host} is the host that failed.
+_CAUSES: dict[str, str] = {
+    "dns": "DNS lookup failed for {host}",
+    "refused": "{host} refused the connection",
+    "tls": "the TLS (https) handshake with {host} failed",
+    "connect_timeout": "timed out connecting to {host}",
+    "timeout": "{host} did not answer in time",
+    "dropped": "the connection to {host} dropped",
+    "pool": "too many requests in flight to {host}",
+    "starting": "the Genesys client was still starting",
+    "failed": "the Genesys client failed to start",
+}
+
+
+def _cause(cause: str | None, host: str | None) -> str:
+    if not cause:
+        return ""
+    phrase = _CAUSES.get(cause)
+    if phrase is None:
+        return f" ({cause}{' at ' + host if host else ''})"
+    return f" ({phrase.format(host=host or 'Genesys')})"
+
+
 class _Facts(dict):
     def __missing__(self, key: str) -> str:
         return "?"
@@ -73,15 +98,31 @@ def problem_text(problem: Problem) -> str:
     facts = _Facts(problem.facts)
     permissions = problem.fact("permissions") or []
     facts["permission"] = " or ".join(permissions) if permissions else "the right permission"
-    cause, host = problem.fact("cause"), problem.fact("host")
-    facts["cause"] = f" ({cause}{' at ' + host if host else ''})" if cause else ""
+    facts["cause"] = _cause(problem.fact("cause"), problem.fact("host"))
+    candidates = problem.fact("candidates") or []
+    facts["count"] = len(candidates) or "several"
     text = _PROBLEMS.get(problem.code, problem.code.value).format_map(facts)
+    text += "".join(f"\n  {_candidate(c)}" for c in candidates if isinstance(c, dict))
     suggestions = problem.fact("suggestions") or []
     if suggestions:
         text += f"; did you mean: {', '.join(suggestions)}?"
     if problem.correlation_id:
         text += f" [Genesys correlation id {problem.correlation_id}]"
     return text
+
+
+def _candidate(candidate: dict) -> str:
+    """One of an agent's live calls: full id (to paste), queue, how long it has been going."""
+    parts = [str(candidate.get("conversation_id") or "?"), str(candidate.get("queue") or "(no queue)")]
+    try:
+        started = datetime.fromisoformat(str(candidate.get("started")))
+    except ValueError:
+        started = None
+    if started is not None:
+        seconds = max(0, int((datetime.now(UTC) - (started if started.tzinfo else started.replace(tzinfo=UTC)))
+                            .total_seconds()))
+        parts.append(f"going for {seconds // 60} min {seconds % 60:02d} s")
+    return "  ".join(parts)
 
 
 def target_text(request: TransferRequest) -> str:

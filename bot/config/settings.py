@@ -257,10 +257,13 @@ def load_dotenv_file(path: str = ".env") -> None:
     load_dotenv(dotenv_path=path, override=False)
 
 
-def print_problems(error: ConfigError, *, heading: str) -> None:
-    """The one way both entry points (app.py and python -m bot) report settings problems."""
-    import sys
+def print_problems(error: ConfigError, *, heading: str, env: Mapping[str, str] | None = None) -> None:
+    """The one way both entry points (app.py and python -m bot) report settings problems:
+    plain lines for a terminal, or JSON lines when LOG_FORMAT=json asks for them."""
+    import os
 
-    print(heading, file=sys.stderr)
-    for problem in error.problems:
-        print(f"  - {problem}", file=sys.stderr)
+    from bot.logs import print_json_or_text
+
+    env = os.environ if env is None else env
+    json_output = (env.get("LOG_FORMAT") or "").strip().lower() == "json"
+    print_json_or_text([heading, *(f"  - {p}" for p in error.problems)], json_output=json_output)

@@ -75,6 +75,11 @@ class PriorityRateLimiter:
         # our first request *arrives*, ours when it is *sent*; without this head-room a burst that
         # paces exactly at the limit earns a 429 (and a whole Retry-After second) now and then.
         self._need = min(self._capacity, 1.0 + self._rate * max(0.0, margin_seconds))
+        # The same head-room for the shared bucket, larger: requests granted on several hosts reach
+        # Genesys with more jitter between them than one process's do. One token less of burst
+        # (the rate is unchanged) absorbs 1/rate seconds of it; without it, two replicas pacing
+        # exactly at the limit still earn the odd 429.
+        self._shared_burst = max(1.0, self._capacity - 1.0) if margin_seconds > 0 else self._capacity
         self._stamp = clock()  # tokens were exact at this instant
         self._paused_until = 0.0  # after a 429: no grants and no accrual until then
         self._held_until = 0.0  # the shared bucket is empty: no grants until then
@@ -159,7 +164,7 @@ class PriorityRateLimiter:
             return 0.0
         try:
             wait = self._budget.take(
-                self._budget_key, rate_per_second=self._rate, burst=self._capacity, now=self._wall_clock()
+                self._budget_key, rate_per_second=self._rate, burst=self._shared_burst, now=self._wall_clock()
             )
         except Exception as error:  # the database is down: pace locally rather than stop working
             now = time.monotonic()

@@ -12,8 +12,9 @@ State kept, as Slack keeps it:
 * views: modal stacks per user (`views.open` / `push` / `update`, trigger ids that expire after 3 s
   and are single-use) and one App Home per user (`views.publish`);
 * response_urls issued by `open_response_url` (at most 5 uses in 30 minutes; `replace_original`,
-  `delete_original`, `response_type`). A response_url the fake did not issue (`response_url(key)`)
-  is only recorded, as the tests have always done.
+  `delete_original`, `response_type`; a slash command's URL replaces the message it last posted).
+  A response_url the fake did not issue (`response_url(key)`) is only recorded, as the tests have
+  always done.
 
 Failure injection (for reliability tests): `failures[method] = "error_code"` answers `ok: false`;
 `inject(method, status=500 | status=429, retry_after=… | drop_connection=True, apply=…, times=…)`
@@ -190,6 +191,7 @@ class ResponseHook:
     command_text: str | None = None  # slash commands: echoed once when the response is in_channel
     created: float = field(default_factory=time.monotonic)
     echoed: bool = False
+    last_ts: str | None = None  # the last message posted through it (the "original" without a source)
 
 
 @dataclass
@@ -833,7 +835,9 @@ class FakeSlack:
         if time.monotonic() - hook.created > RESPONSE_URL_TTL_SECONDS:
             return 404, {"ok": False, "error": "expired_url"}
         channel = self._channel(hook.channel)
-        source = channel.find(hook.source_ts, ephemeral=None) if hook.source_ts else None
+        # Without a source message (a slash command's URL), the original is what the URL last posted.
+        original = hook.source_ts or hook.last_ts
+        source = channel.find(original, ephemeral=None) if original else None
         has_body = bool(p.get("text") or p.get("blocks") or p.get("attachments"))
         if _truthy(p.get("delete_original")) and source is not None:
             source.deleted = True
@@ -855,6 +859,7 @@ class FakeSlack:
             channel.messages.append(Message(self._new_ts(), channel.id, text=_slack_escape(hook.command_text),
                                             user=hook.user, command=hook.command_text))
         channel.messages.append(message)
+        hook.last_ts = message.ts
         self._changed()
         return 200, {"ok": True}
 

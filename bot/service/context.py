@@ -49,6 +49,8 @@ class ServiceConfig:
     external_prefixes: tuple[str, ...] = ()
     # After a 202 the database must record it; retry this long before leaving it to recovery.
     store_retry_seconds: float = 30.0
+    # Genesys is the built-in simulator: every request is marked `simulated` in the audit.
+    simulated: bool = False
 
 
 class _NoNotifier:

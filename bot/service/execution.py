@@ -13,7 +13,7 @@ from datetime import timedelta
 from bot.domain.problems import Code, Problem
 from bot.domain.request import RequestState, TransferRequest
 from bot.domain.rules import TransferStatus, assess, read_transfer, still_same
-from bot.ports.genesys import GenesysError, Priority
+from bot.ports.genesys import GenesysError, GenesysUnreadable, Priority
 from bot.service.context import SYSTEM, Context
 from bot.service.genesys_problems import During, from_genesys
 
@@ -53,11 +53,17 @@ class Execution:
                 started.conversation_id, started.snapshot.agent_participant_id, started.target
             )
         except GenesysError as error:
-            problem = from_genesys(error, during=During.SENDING)
-            state = S.UNCERTAIN if problem.code is Code.UNCERTAIN else S.FAILED
-            log.warning("transfer %s of %s: %s", started.id, started.conversation_id, error)
-            return ctx.move(started, [S.EXECUTING], state, changes={"problem": problem,
-                            "correlation_id": error.correlation_id}, reason=problem.code.value, must_record=True)
+            if isinstance(error, GenesysUnreadable) and 200 <= (error.status or 0) < 300:
+                # Genesys accepted it; only the body of its answer was unreadable. Confirmation asks Genesys.
+                log.warning("transfer %s of %s: accepted by Genesys (HTTP %s) with an answer the bot can't read",
+                            started.id, started.conversation_id, error.status)
+                correlation_id = error.correlation_id
+            else:
+                problem = from_genesys(error, during=During.SENDING)
+                state = S.UNCERTAIN if problem.code is Code.UNCERTAIN else S.FAILED
+                log.warning("transfer %s of %s: %s", started.id, started.conversation_id, error)
+                return ctx.move(started, [S.EXECUTING], state, changes={"problem": problem,
+                                "correlation_id": error.correlation_id}, reason=problem.code.value, must_record=True)
         log.info("transfer %s of %s to %s %s accepted by Genesys, correlation id %s", started.id,
                  started.conversation_id, started.target.kind.value, started.target.id, correlation_id)
         now = ctx.now()

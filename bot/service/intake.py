@@ -60,7 +60,7 @@ class Intake:
             via=via,
             conversation_id=ask.call if is_uuid(ask.call) else None,
             origin=origin,
-            simulated=simulated,
+            simulated=simulated or ctx.config.simulated,
         )
         return ctx.store.add(request, actor=requester, lease_owner=ctx.instance_id, lease_until=ctx.lease_until())
 
@@ -83,7 +83,7 @@ class Intake:
         verdict = assess(conversation)
         if isinstance(verdict, Problem):
             raise verdict
-        target, agent_user = ctx.resolver.target(request.ask.target)
+        target, agent_user = ctx.resolver.target(request.ask.target, conversation.media)
         refusal = check_target(conversation, verdict.agent, target)
         if refusal is not None:
             raise refusal
@@ -120,6 +120,8 @@ class Intake:
     def _route(self, request: TransferRequest, plan: Plan, *, operator: bool) -> TransferRequest | None:
         ctx = self.ctx
         decision = plan.decision
+        # decision.break_glass says the rule *allows* --now; the request is break glass only if --now was used.
+        glass = bool(request.ask.now and decision.break_glass and not decision.needs_approval)
         changes = {
             "conversation_id": plan.conversation.id,
             "target": plan.target,
@@ -127,14 +129,14 @@ class Intake:
             "needs_approval": decision.needs_approval,
             "approvals_required": decision.approvals_required,
             "approvers": tuple(sorted(decision.approvers)),
-            "break_glass": decision.break_glass,
+            "break_glass": glass,
         }
         if decision.needs_approval:
             changes["expires_at"] = ctx.now() + ctx.config.approval_ttl
             new_state, reason = S.PENDING, f"needs approval ({decision.rule})"
         else:
             new_state = S.APPROVED
-            reason = "operator command line" if operator else ("break glass" if decision.break_glass else "direct")
+            reason = "operator command line" if operator else ("break glass" if glass else "direct")
         try:
             moved = ctx.move(
                 request, [S.RECEIVED], new_state, actor=request.requester_id, changes=changes, reason=reason,

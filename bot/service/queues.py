@@ -57,6 +57,7 @@ class QueueDirectory:
         self._health: dict[str, tuple[float, QueueHealth]] = {}
         self._ewt: dict[str, tuple[float, float | None]] = {}
         self._interest: dict[str, float] = {}
+        self._top: list[str] = []  # the latest search's best matches: their estimated waits come first
         self._in_flight: dict[str, threading.Event] = {}
 
     # ---- resolving a typed name -----------------------------------------------------------
@@ -238,6 +239,8 @@ class QueueDirectory:
         ranked.sort(key=lambda item: (item[0], item[1]))
         chosen = [queue for _, _, queue in ranked[:limit]]
         self.note_interest(q.id for q in chosen)
+        with self._lock:
+            self._top = [q.id for q in chosen[:EWT_TOP]]
         return [QueueOption(q, self.cached_health(q.id)) for q in chosen]
 
     # ---- health -----------------------------------------------------------------------------
@@ -297,7 +300,9 @@ class QueueDirectory:
             for qid in wanted[:500]:
                 if qid in found:
                     self._health[qid] = (now, found[qid])
-        self._refresh_estimated_waits(wanted[:EWT_TOP], now)
+            top = [qid for qid in self._top if qid in self._interest]
+        # One request per queue: the best matches of what is typed now, not the first queues ever seen.
+        self._refresh_estimated_waits(list(dict.fromkeys([*top, *wanted]))[:EWT_TOP], now)
         return len(found)
 
     def _refresh_estimated_waits(self, queue_ids: list[str], now: float) -> None:

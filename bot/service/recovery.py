@@ -2,9 +2,10 @@
 
 A request whose lease ran out was being worked on by a process that died or shut down.
 Before anything was sent (`received`, `approved`) it is carried on when recent, else closed as
-"not done, nothing sent". Once the POST may have gone out (`executing`), the conversation is
-re-read: in the target means transferred; our transfer entry pending means keep confirming;
-the agent still holding it with no entry means not transferred; anything else is uncertain.
+"not done, nothing sent"; a command-line request still `received` is always closed. Once the
+POST may have gone out (`executing`), the conversation is re-read: in the target means
+transferred; our transfer entry pending means keep confirming; the agent still holding it
+with no entry means not transferred; anything else is uncertain.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import logging
 
 from bot.domain.problems import Code, Problem
-from bot.domain.request import RequestState, TransferRequest
+from bot.domain.request import RequestState, TransferRequest, Via
 from bot.domain.rules import TransferStatus, agent_still_holds, our_transfer, read_transfer
 from bot.ports.genesys import GenesysError, Priority
 from bot.service.context import Context
@@ -32,7 +33,9 @@ class Recovery:
         """Called with the lease already taken over by this process."""
         log.warning("recovering request %s left in %s by another process", request.id, request.state.value)
         if request.state is S.RECEIVED:
-            if self._recent(request.created_at):
+            # An operator's command that died before deciding anything is not carried on without them
+            # (nor re-judged under Slack's rules, as a request nobody in Slack could see or cancel).
+            if self._recent(request.created_at) and request.via is not Via.CLI:
                 return self._intake.process(request.id)
             return self._close(request, S.REFUSED)
         if request.state is S.APPROVED:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.domain.conversation import Conversation, GenesysUser
+from bot.domain.conversation import Conversation, GenesysUser, Media
 from bot.domain.parsing import AGENT_EMAIL, AGENT_SLACK, ME, NUMBER, QUEUE_ID, is_uuid
 from bot.domain.problems import Code, Problem
 from bot.domain.target import Target, TargetKind, mask_number, number_allowed
@@ -84,12 +84,14 @@ class Resolver:
 
     # ---- the target ---------------------------------------------------------------------------
 
-    def target(self, text: str) -> tuple[Target, GenesysUser | None]:
-        """The resolved target, plus the Genesys user's details for an agent target."""
+    def target(self, text: str, media: Media | None = None) -> tuple[Target, GenesysUser | None]:
+        """The resolved target, plus the Genesys user's details for an agent target.
+
+        `media`: the conversation's; a phone station matters for calls and callbacks (None: a call)."""
         if text.startswith(NUMBER):
             return self._number(text[len(NUMBER):]), None
         if text.startswith((AGENT_SLACK, AGENT_EMAIL)):
-            return self._agent(text)
+            return self._agent(text, media)
         if text.startswith(QUEUE_ID) or text:
             queue = self.queues.resolve(text)
             return Target(TargetKind.QUEUE, queue.id, queue.name, queue.division_name), None
@@ -103,7 +105,7 @@ class Resolver:
             raise Problem(Code.NUMBER_NOT_ALLOWED, {"masked": mask_number(number), "prefixes": list(prefixes)})
         return Target(TargetKind.NUMBER, number, number)
 
-    def _agent(self, text: str) -> tuple[Target, GenesysUser]:
+    def _agent(self, text: str, media: Media | None) -> tuple[Target, GenesysUser]:
         if text.startswith(AGENT_SLACK):
             user = self.agents.for_slack_user(text[len(AGENT_SLACK):])
         else:
@@ -111,6 +113,6 @@ class Resolver:
         details = self.agents.details(user)
         if not details.active:
             raise Problem(Code.AGENT_INACTIVE, {"agent": details.name})
-        if details.has_station is False:
+        if details.has_station is False and media in (None, Media.CALL, Media.CALLBACK):
             raise Problem(Code.AGENT_NO_STATION, {"agent": details.name})
         return Target(TargetKind.AGENT, details.id, details.name, details.email or user.email), details

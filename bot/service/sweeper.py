@@ -13,6 +13,8 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
+from bot.ports.store import StoreUnavailable
+
 log = logging.getLogger(__name__)
 
 
@@ -22,6 +24,7 @@ class Duty:
     run: Callable[[], object]
     every: float
     last: float = field(default=0.0)
+    warned: float = field(default=-1e9)
 
 
 class Sweeper:
@@ -57,6 +60,11 @@ class Sweeper:
         duty.last = time.monotonic()
         try:
             duty.run()
+        except StoreUnavailable as error:
+            # One line per duty per minute while the database is away, not a traceback per tick.
+            if duty.last - duty.warned >= 60.0:
+                duty.warned = duty.last
+                log.warning("background duty %s skipped: %s", duty.name, error)
         except Exception:
             log.exception("background duty %s failed", duty.name)
 

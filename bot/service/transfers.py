@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import Iterator
 
 from bot.domain.request import Ask, RequestState, TransferRequest, Via
@@ -30,6 +31,10 @@ class TransferService:
         self.intake = Intake(ctx, self._execute_leased)
         self.decisions = Decisions(ctx, self.execution, self.intake)
         self.recovery = Recovery(ctx, self.intake, self.execution)
+        # Work that stopped because the database was unavailable: its lease is still ours, and the
+        # heartbeat would keep it so forever. Given back as soon as the database answers again.
+        self._dropped: set[str] = set()
+        self._dropped_lock = threading.Lock()
 
     # ---- arriving requests --------------------------------------------------------------------
 
@@ -99,10 +104,18 @@ class TransferService:
         return ctx.store.claim_due_checks(ctx.instance_id, ctx.now(), ctx.lease_until(), limit)
 
     def check(self, request: TransferRequest) -> TransferRequest | None:
-        return self.execution.check(request)
+        with self._working(request.id):
+            return self.execution.check(request)
 
     def heartbeat(self) -> int:
         ctx = self.ctx
+        with self._dropped_lock:
+            dropped = sorted(self._dropped)
+        for request_id in dropped:
+            ctx.store.release(request_id, ctx.instance_id, at=ctx.now())
+            with self._dropped_lock:
+                self._dropped.discard(request_id)
+            log.info("request %s handed to recovery now that the database answers again", request_id)
         return ctx.store.renew_leases(ctx.instance_id, ctx.lease_until())
 
     def purge_old(self) -> int:
@@ -126,11 +139,15 @@ class TransferService:
     @contextlib.contextmanager
     def _working(self, request_id: str) -> Iterator[None]:
         """If the work dies half-way, hand the request to recovery at once instead of holding it."""
+        with self._dropped_lock:
+            self._dropped.discard(request_id)
         try:
             yield
         except StoreUnavailable as error:
             log.warning("work on request %s stopped, the database is unavailable (%s); recovery resumes it",
                         request_id, error)
+            with self._dropped_lock:
+                self._dropped.add(request_id)
             raise
         except Exception:
             log.exception("work on request %s failed; handing it to recovery", request_id)

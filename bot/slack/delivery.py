@@ -31,7 +31,15 @@ RETRYABLE_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "s
 
 
 class Ambiguous(Exception):
-    """The request may have reached Slack; the answer was lost."""
+    """The request may have reached Slack; the answer was lost.
+
+    `since` (a post whose landing couldn't be checked): pass it back as `posted_since` on the
+    next attempt, so that attempt looks for the message before posting again.
+    """
+
+    def __init__(self, reason: str, *, since: float | None = None) -> None:
+        super().__init__(reason)
+        self.since = since
 
 
 class NotDelivered(Exception):
@@ -89,14 +97,23 @@ class SlackDelivery:
 
     # ---- synchronous (the reconciler's pool and the listeners' view calls) --------------------
 
-    def respond_now(self, response_url: str, body: dict[str, Any], *, request_id: str | None = None) -> bool:
+    def respond_now(self, response_url: str, body: dict[str, Any], *, request_id: str | None = None,
+                    replace_if_lost: bool = False) -> bool:
+        """False when it certainly or possibly did not land. replace_if_lost (a command's own result):
+        after a lost answer, send it again as a replacement of itself, so it can't show twice."""
         if not self.response_url_ok(response_url):
             log.warning("refusing to post to a response_url outside Slack (request %s)", request_id)
             return False
         try:
             self._retrying("response_url", lambda: self._post_url(response_url, body), request_id)
             return True
-        except (NotDelivered, Ambiguous) as error:
+        except Ambiguous as error:
+            if replace_if_lost and not body.get("replace_original"):
+                log.info("response_url answer lost for request %s (%s); replacing instead", request_id, error)
+                return self.respond_now(response_url, {**body, "replace_original": True}, request_id=request_id)
+            log.warning("response_url delivery failed for request %s: %s", request_id, error)
+            return False
+        except NotDelivered as error:
             log.warning("response_url delivery failed for request %s: %s", request_id, error)
             return False
 
@@ -121,24 +138,33 @@ class SlackDelivery:
             return "none"
 
     def post(self, channel: str, body: dict[str, Any], *, request_id: str | None, kind: str,
-             thread_ts: str | None = None) -> Posted:
-        """chat.postMessage, at most once: after a lost answer, look for our message before re-sending."""
+             thread_ts: str | None = None, posted_since: float | None = None) -> Posted:
+        """chat.postMessage, at most once: after a lost answer, look for our message before re-sending.
+
+        If Slack can't be asked whether it has the message, nothing is re-sent: Ambiguous(since=…)
+        is raised, and the caller's next attempt passes it as `posted_since` to look first.
+        """
         metadata = {"event_type": METADATA_EVENT, "event_payload": {"request_id": request_id or "", "kind": kind}}
         args = {"channel": channel, "metadata": metadata, **body}
         if thread_ts:
             args["thread_ts"] = thread_ts
-        started = time.time()
+        if posted_since is not None:
+            found = self._find_posted(channel, posted_since, request_id, kind, thread_ts)
+            if found is not None:
+                log.info("an earlier chat.postMessage whose answer was lost did land (request %s)", request_id)
+                return found
+        started = posted_since if posted_since is not None else time.time()
         for attempt in range(2):
             try:
                 response = self.call("chat_postMessage", request_id, **args)
                 return Posted(response["channel"], response["ts"])
-            except Ambiguous:
+            except Ambiguous as error:
                 found = self._find_posted(channel, started, request_id, kind, thread_ts)
                 if found is not None:
                     log.info("chat.postMessage answer was lost but Slack has it (request %s)", request_id)
                     return found
                 if attempt == 1:
-                    raise
+                    raise Ambiguous(str(error), since=started) from None
         raise AssertionError("unreachable")
 
     def update(self, channel: str, ts: str, body: dict[str, Any], *, request_id: str | None) -> None:
@@ -150,12 +176,13 @@ class SlackDelivery:
     def push_view(self, trigger_id: str, view: dict[str, Any]) -> bool:
         return self._view("views_push", trigger_id=trigger_id, view=view)
 
-    def publish_view(self, user: str, view: dict[str, Any]) -> bool:
+    def publish_view(self, user: str, view: dict[str, Any], *, request_id: str | None = None) -> bool:
+        """request_id: the request whose change this shows, for the logs."""
         try:
-            self.call("views_publish", None, user_id=user, view=view)
+            self.call("views_publish", request_id, user_id=user, view=view)
             return True
         except (NotDelivered, Ambiguous) as error:
-            log.warning("views.publish for %s failed: %s", user, error)
+            log.warning("views.publish for %s failed: %s (request %s)", user, error, request_id)
             return False
 
     def _view(self, method: str, **kwargs: Any) -> bool:
@@ -240,8 +267,10 @@ class SlackDelivery:
                 history = self._once("conversations_history", {"channel": channel, "oldest": f"{since - 5:.6f}",
                                                                "limit": 100, "include_all_metadata": True})
         except (_Retry, NotDelivered) as error:
-            log.warning("could not check whether a lost post landed (request %s): %s", request_id, error)
-            return None
+            # Not knowing is not "not there": re-sending now could post it twice.
+            log.warning("could not check whether a lost post landed (request %s): %s; not re-sending it now",
+                        request_id, error)
+            raise Ambiguous(f"lookup failed: {error}", since=since) from None
         for message in history.get("messages") or []:
             payload = ((message.get("metadata") or {}).get("event_payload")) or {}
             if payload.get("request_id") == (request_id or "") and payload.get("kind") == kind:

@@ -2,7 +2,8 @@
 
 Re-publishing is limited to the people a change concerns (the requester, and approvers of that
 request who have opened Home recently) and to once a second per user: bursts coalesce into
-one publish with the latest state.
+one publish with the latest state. A publish Slack still refuses after delivery's bounded retries
+is published again a little later (a few times, then logged with the request id and dropped).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from bot.slack.render import home_view
 log = logging.getLogger(__name__)
 MIN_INTERVAL = 1.0
 VIEWER_WINDOW = timedelta(days=7)
+MAX_FAILURES = 4  # publishes in a row that Slack refused (each already retried) before giving up
+RETRY_AFTER = 2.0  # seconds, times the failures so far
 
 
 class SlackHome:
@@ -46,10 +49,15 @@ class SlackHome:
         self._last: dict[str, float] = {}
         self._scheduled: dict[str, tuple[str | None, int]] = {}
         self._pages: dict[str, int] = {}
+        self._because: dict[str, str] = {}  # user -> the request whose change is waiting to be shown
+        self._failures: dict[str, int] = {}
 
-    def publish(self, user: str, *, flash: str | None = None, page: int | None = None) -> None:
+    def publish(self, user: str, *, flash: str | None = None, page: int | None = None,
+                request_id: str | None = None) -> None:
         """Publish soon: at once if this user's Home wasn't published in the last second."""
         with self._lock:
+            if request_id:
+                self._because[user] = request_id
             if page is not None:
                 self._pages[user] = max(0, page)
             if user in self._scheduled:
@@ -73,18 +81,39 @@ class SlackHome:
         users |= {v for v in viewers if v != request.requester_id and self.is_member(v, request.approvers)}
         for user in users & (viewers | {request.requester_id}):
             if user in viewers:
-                self.publish(user)
+                self.publish(user, request_id=request.id)
 
     def _publish_now(self, user: str) -> None:
         with self._lock:
             flash, page = self._scheduled.pop(user, (None, 0))
+            request_id = self._because.pop(user, None)
             self._last[user] = time.monotonic()
         try:
             view = self.render(user, flash=flash, page=page)
         except Exception:
             log.exception("rendering the Home tab for %s failed", user)
             return
-        self.delivery.submit(self.delivery.publish_view, user, view)
+        self.delivery.submit(self._send, user, view, flash, request_id)
+
+    def _send(self, user: str, view: dict, flash: str | None, request_id: str | None) -> None:
+        """views.publish (retried within a bound by delivery); if Slack still refused, publish again later."""
+        if self.delivery.publish_view(user, view, request_id=request_id):
+            with self._lock:
+                self._failures.pop(user, None)
+            return
+        with self._lock:
+            failures = self._failures[user] = self._failures.get(user, 0) + 1
+        if failures >= MAX_FAILURES:
+            log.error("giving up on the Home tab of %s after %d failed publishes (request %s)", user, failures,
+                      request_id)
+            with self._lock:
+                self._failures.pop(user, None)
+            return
+        log.warning("Home tab of %s not published (request %s); trying again", user, request_id)
+        timer = threading.Timer(RETRY_AFTER * failures, self.publish, args=(user,),
+                                kwargs={"flash": flash, "request_id": request_id})
+        timer.daemon = True
+        timer.start()
 
     def render(self, user: str, *, flash: str | None = None, page: int = 0) -> dict:
         approver = self.is_approver(user)

@@ -13,7 +13,8 @@ What each request gets:
 - direct: one result message in the channel once the transfer is sent (edited in place until
   Genesys settles it), a thread reply to the requester if it fails after acceptance, and a
   private notice when it was refused before anything was sent;
-- break glass: one notice in the approval channel.
+- break glass: one notice in the approval channel;
+- from the command line: nothing (the operator's terminal shows the outcome).
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from bot.domain.parsing import NUMBER
 from bot.domain.problems import Code
-from bot.domain.request import RequestState, TransferRequest
+from bot.domain.request import RequestState, TransferRequest, Via
+from bot.domain.target import TargetKind
 from bot.ports.store import RequestStore, StoreUnavailable
-from bot.slack.delivery import Ambiguous, NotDelivered, SlackDelivery
+from bot.slack.delivery import Ambiguous, NotDelivered, Posted, SlackDelivery
 from bot.slack.origin import MessageRef, decode_message_ref, decode_origin
 from bot.slack.render import approval_message, break_glass_notice, requester_notice, result_message, thread_reply
 
@@ -184,10 +187,10 @@ class Reconciler:
         return True
 
     def _apply(self, request: TransferRequest, flags: dict[str, Any]) -> None:
-        if request.state is S.RECEIVED:
-            return
+        if request.state is S.RECEIVED or request.via is Via.CLI:
+            return  # an operator's command-line transfer is answered in the terminal; nobody in Slack asked
         if request.break_glass and not flags.get("break_glass"):
-            self._break_glass(request)
+            self._break_glass(request, flags)
             flags["break_glass"] = True
         if request.needs_approval and request.state is not S.REFUSED:
             self._approval_flow(request, flags)
@@ -205,7 +208,7 @@ class Reconciler:
                 flags["notice_final"] = True
             return
         if ref is None:
-            ref = self._post_approval(request)
+            ref = self._post_approval(request, flags)
             if ref is None:
                 return
             flags["fp"] = _fingerprint(approval_message(request, request.created_at, show_number=False))
@@ -213,25 +216,33 @@ class Reconciler:
         else:
             if request.state in TRANSIENT and not self._settled_enough(request, flags, first=False):
                 raise _Later(SETTLE_WINDOW)
-            self._update_if_changed(ref, approval_message(request, request.created_at, show_number=False), flags,
-                                    request.id)
-        if request.state is S.PENDING and not flags.get("notice"):
+            body = approval_message(request, request.created_at, show_number=False)
+            _even_if_it_fails(lambda: self._update_if_changed(ref, body, flags, request.id),
+                              then=lambda: self._final_thread_reply(request, ref, flags))
+        if request.state is S.PENDING and not flags.get("notice") and self._still_pending(request.id):
             self._tell_requester(request, requester_notice(request))
             flags["notice"] = True
+        self._final_thread_reply(request, ref, flags)
+
+    def _still_pending(self, request_id: str) -> bool:
+        """A click can decide a request while its message is being posted: then "waiting" is stale."""
+        latest = self.store.get(request_id)
+        return latest is not None and latest.state is S.PENDING
+
+    def _final_thread_reply(self, request: TransferRequest, ref: MessageRef, flags: dict[str, Any]) -> None:
         if request.state.is_final and not flags.get("thread"):
-            self.delivery.post(ref.channel, {"text": thread_reply(request)}, request_id=request.id, kind="thread",
-                               thread_ts=ref.ts)
+            self._post(ref.channel, {"text": thread_reply(request)}, request.id, flags, "thread", thread_ts=ref.ts)
             flags["thread"] = True
 
-    def _post_approval(self, request: TransferRequest) -> MessageRef | None:
+    def _post_approval(self, request: TransferRequest, flags: dict[str, Any]) -> MessageRef | None:
         origin = decode_origin(request.origin, request.requester_id)
         channel = self.approval_channel or origin.channel
         if not channel:
             self._cannot_post(request, "no_channel", None)
             return None
         try:
-            posted = self.delivery.post(channel, approval_message(request, request.created_at, show_number=False),
-                                        request_id=request.id, kind="approval")
+            posted = self._post(channel, approval_message(request, request.created_at, show_number=False),
+                                request.id, flags, "approval")
         except NotDelivered as error:
             self._cannot_post(request, error.reason, channel)
             return None
@@ -252,7 +263,8 @@ class Reconciler:
     def _direct_flow(self, request: TransferRequest, flags: dict[str, Any]) -> None:
         if request.state is S.REFUSED:
             if not flags.get("notice"):
-                self._tell_requester(request, requester_notice(request))
+                # `now`: a several-calls choice says how long each call has been going.
+                self._tell_requester(request, requester_notice(request, self.now()))
                 flags["notice"] = True
             if request.problem and request.problem.code is Code.BOT_RESTARTED:
                 self._channel_result(request, flags)
@@ -261,12 +273,15 @@ class Reconciler:
             return  # the POST is on its way; "Working on it" is still true
         if request.state is S.ACCEPTED and not self._settled_enough(request, flags):
             raise _Later(SETTLE_WINDOW)
-        self._channel_result(request, flags)
+        _even_if_it_fails(lambda: self._channel_result(request, flags),
+                          then=lambda: self._tell_about_failure(request, flags))
+
+    def _tell_about_failure(self, request: TransferRequest, flags: dict[str, Any]) -> None:
         if request.state in TELL_IN_THREAD and not flags.get("thread"):
             ref = decode_message_ref(request.message_ref)
             if ref is not None:
-                self.delivery.post(ref.channel, {"text": thread_reply(request)}, request_id=request.id,
-                                   kind="thread", thread_ts=ref.ts)
+                self._post(ref.channel, {"text": thread_reply(request)}, request.id, flags, "thread",
+                           thread_ts=ref.ts)
             else:
                 self._tell_requester(request, requester_notice(request))
             flags["thread"] = True
@@ -290,20 +305,25 @@ class Reconciler:
             self.delivery.update(ref.channel, ref.ts, body, request_id=request.id)
             flags["fp"] = fingerprint
             return
-        url = self.state.take_response_url(request.id, self.now())
+        # Slack echoes the slash command with the first in_channel reply: never for a typed number.
+        url = None if _names_a_number(request) else self.state.take_response_url(request.id, self.now())
         if url and self.delivery.respond_now(
             url, {**body, "response_type": "in_channel", "replace_original": bool(flags.get("via_url"))},
-            request_id=request.id,
+            request_id=request.id, replace_if_lost=True,
         ):
             flags["via_url"], flags["fp"] = True, fingerprint
             return
+        if url and flags.get("via_url"):
+            # Only this URL can replace what it posted: try again later (its uses bound the retries)
+            # rather than leave that message behind, still saying "not confirmed yet".
+            raise NotDelivered("response_url replacement failed")
         self._post_result(request, body, flags)
 
     def _post_result(self, request: TransferRequest, body: dict[str, Any], flags: dict[str, Any]) -> None:
         origin = decode_origin(request.origin, request.requester_id)
         channel = origin.channel or request.requester_id  # no channel: the requester's DM
         try:
-            posted = self.delivery.post(channel, body, request_id=request.id, kind="result")
+            posted = self._post(channel, body, request.id, flags, "result")
         except NotDelivered as error:
             # Not in the channel (or it's gone): the requester still learns the outcome.
             log.info("result for request %s can't go to %s (%s); telling the requester", request.id, channel,
@@ -329,11 +349,43 @@ class Reconciler:
         self.delivery.tell_user_now(request.requester_id, body, response_url=url, channel=origin.channel,
                                     request_id=request.id)
 
-    def _break_glass(self, request: TransferRequest) -> None:
+    def _break_glass(self, request: TransferRequest, flags: dict[str, Any]) -> None:
         origin = decode_origin(request.origin, request.requester_id)
         channel = self.approval_channel or origin.channel
         if channel:
-            self.delivery.post(channel, break_glass_notice(request), request_id=request.id, kind="break_glass")
+            self._post(channel, break_glass_notice(request), request.id, flags, "break_glass")
+
+    def _post(self, channel: str, body: dict[str, Any], request_id: str, flags: dict[str, Any], kind: str,
+              thread_ts: str | None = None) -> Posted:
+        """chat.postMessage; one whose landing couldn't be checked is looked for first by the next sync."""
+        unsure = f"unsure_{kind}"
+        try:
+            posted = self.delivery.post(channel, body, request_id=request_id, kind=kind, thread_ts=thread_ts,
+                                        posted_since=flags.get(unsure))
+        except Ambiguous as error:
+            if error.since is not None:
+                flags.setdefault(unsure, error.since)
+            raise
+        flags.pop(unsure, None)
+        return posted
+
+
+def _even_if_it_fails(step: Callable[[], None], *, then: Callable[[], None]) -> None:
+    """step, then `then`; `then` runs even when step couldn't reach Slack (a later sync redoes step).
+
+    An edit of a message that failed must not hold back the requester's answer."""
+    try:
+        step()
+    except (NotDelivered, Ambiguous):
+        then()
+        raise
+    then()
+
+
+def _names_a_number(request: TransferRequest) -> bool:
+    if request.target is not None:
+        return request.target.kind is TargetKind.NUMBER
+    return request.ask.target.startswith(NUMBER)
 
 
 class _Later(Exception):

@@ -67,6 +67,16 @@ def _media(value: object) -> str:
     return _MEDIA_NAMES.get(str(value or "").casefold(), esc(value or "different", 40))
 
 
+def _a(noun: str) -> str:
+    """"a chat", "an email"."""
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
+def _it(f: Facts) -> str:
+    """"call" unless the facts name another media: the refusals below are about chats and emails too."""
+    return _media(f["media"]) if f.get("media") else "call"
+
+
 def _who(facts: Facts) -> str:
     """The agent a fact names: their mention when we know their Slack id, else their Genesys name."""
     if facts.get("me"):
@@ -125,9 +135,12 @@ def _bad_target(f: Facts) -> Worded:
 # ---- the conversation ------------------------------------------------------------------------
 
 def _call_ended(f: Facts) -> Worded:
-    what = ("That call has already ended: the customer has hung up, so there is nothing to transfer."
-            if f.get("customer_left") else "That call has already ended, so there is nothing to transfer.")
-    return Worded(what, "If the customer calls back, use the new conversation id.")
+    it = _it(f)
+    left = "has hung up" if it == "call" else "left"
+    what = (f"That {it} has already ended: the customer {left}, so there is nothing to transfer."
+            if f.get("customer_left") else f"That {it} has already ended, so there is nothing to transfer.")
+    again = "calls back" if it == "call" else "gets in touch again"
+    return Worded(what, f"If the customer {again}, use the new conversation id.")
 
 
 def _call_state_unknown(f: Facts) -> Worded:
@@ -143,7 +156,7 @@ def _call_state_unknown(f: Facts) -> Worded:
 def _call_conference(f: Facts) -> Worded:
     agents = f.get("agents")
     count = f"{int(agents)} agents" if agents else "several agents"
-    return Worded(f"That call is a conference with {count} connected; a blind transfer would be ambiguous.",
+    return Worded(f"That {_it(f)} is a conference with {count} connected; a blind transfer would be ambiguous.",
                   "Have all but one agent leave the call, or transfer it from Genesys directly.")
 
 
@@ -155,14 +168,14 @@ def _call_changed(f: Facts) -> Worded:
 
 
 def _media_not_supported(f: Facts) -> Worded:
-    what = (f"That is a {_media(f['media'])} conversation, and I can only transfer calls, chats, emails and "
+    what = (f"That is {_a(_media(f['media']))} conversation, and I can only transfer calls, chats, emails and "
             "callbacks." if f.get("media") else
             "That conversation isn't a call, chat, email or callback, and those are all I can transfer.")
     return Worded(what, "Transfer it from Genesys directly.")
 
 
 def _number_needs_voice(f: Facts) -> Worded:
-    kind = f"is a {_media(f['media'])}" if f.get("media") else "isn't a voice call"
+    kind = f"is {_a(_media(f['media']))}" if f.get("media") else "isn't a voice call"
     return Worded(f"Only voice calls can go to an outside number, and that conversation {kind}.",
                   "Pick a queue or an agent instead.")
 
@@ -311,10 +324,25 @@ def _rate_limited(f: Facts) -> Worded:
                   "Nothing was transferred. Try again in a minute.")
 
 
+_CAUSES = {
+    "dns": "DNS lookup failed for {host}",
+    "refused": "{host} refused the connection",
+    "tls": "the TLS handshake with {host} failed",
+    "connect_timeout": "timed out connecting to {host}",
+    "timeout": "{host} did not answer in time",
+    "dropped": "the connection to {host} dropped",
+    "pool": "too many requests to {host} at once",
+    "starting": "the bot's Genesys client is still starting",
+    "failed": "the bot's Genesys client failed to start",
+}
+
+
 def _cause(f: Facts) -> str:
     cause, host = f.get("cause"), f.get("host")
+    if cause in _CAUSES:
+        return " (" + esc(_CAUSES[cause].format(host=host or "Genesys"), 200) + ")"
     if cause and host:
-        return f" ({esc(cause, 120)} by {esc(host, 120)})"
+        return f" ({esc(cause, 120)} at {esc(host, 120)})"
     if cause or host:
         return f" ({esc(cause or host, 120)})"
     return ""
@@ -460,16 +488,16 @@ _WORDS: dict[Code, Callable[[Facts], Worded]] = {
     Code.MISSING_TARGET: _missing_target,
     Code.BAD_TARGET: _bad_target,
     Code.CALL_ENDED: _call_ended,
-    Code.CALL_NO_CUSTOMER: lambda f: Worded("That call has no connected customer, so I won't transfer it.",
+    Code.CALL_NO_CUSTOMER: lambda f: Worded(f"That {_it(f)} has no connected customer, so I won't transfer it.",
                                             "Check the conversation id in Genesys (Interactions)."),
-    Code.CALL_IN_IVR: lambda f: Worded("That call is still in the IVR; no agent holds it yet.",
+    Code.CALL_IN_IVR: lambda f: Worded(f"That {_it(f)} is still in the IVR; no agent holds it yet.",
                                        "Wait until an agent answers it, then try again."),
-    Code.CALL_IN_QUEUE: lambda f: Worded("That call is waiting in a queue with no agent on it yet.",
+    Code.CALL_IN_QUEUE: lambda f: Worded(f"That {_it(f)} is waiting in a queue with no agent on it yet.",
                                          "Transfer it after an agent answers, or move it in Genesys."),
-    Code.CALL_ALERTING: lambda f: Worded("That call is still ringing at an agent.",
+    Code.CALL_ALERTING: lambda f: Worded(f"That {_it(f)} is still ringing at an agent.",
                                          "Try again once the agent has answered."),
-    Code.CALL_NO_AGENT: lambda f: Worded("No agent is connected to that call, so there is no one to replace.",
-                                         "Check the call in Genesys; it may already have been transferred."),
+    Code.CALL_NO_AGENT: lambda f: Worded(f"No agent is connected to that {_it(f)}, so there is no one to replace.",
+                                         f"Check the {_it(f)} in Genesys; it may already have been transferred."),
     Code.CALL_CONFERENCE: _call_conference,
     Code.CALL_STATE_UNKNOWN: _call_state_unknown,
     Code.CALL_CHANGED: _call_changed,

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.conversation import Media, QueueHealth
+from bot.domain.parsing import AGENT_EMAIL, AGENT_SLACK, NUMBER, QUEUE_ID
 from bot.domain.problems import Problem
 from bot.domain.request import (
     Ask,
@@ -186,8 +187,12 @@ def audit_of(
     to_state: str | None = None,
     reason: str | None = None,
 ) -> AuditEvent:
-    """An audit event carrying the request as it is at this moment (target, media, flags)."""
-    target = request.target
+    """An audit event carrying the request as it is at this moment (target, media, flags).
+
+    Before the target is resolved (received, or refused before that), the row says where the
+    requester asked the call to go, as typed.
+    """
+    target_kind, target_id, target_name = _where(request)
     return AuditEvent(
         request_id=request.id,
         at=utc(at),
@@ -197,9 +202,9 @@ def audit_of(
         to_state=to_state,
         conversation_id=request.conversation_id,
         media=None if request.media is None else request.media.value,
-        target_kind=None if target is None else TargetKind(target.kind).value,
-        target_id=None if target is None else target.id,
-        target_name=None if target is None else target.name,
+        target_kind=target_kind,
+        target_id=target_id,
+        target_name=target_name,
         correlation_id=request.correlation_id,
         reason=reason,
         via=Via(request.via).value,
@@ -207,6 +212,22 @@ def audit_of(
         break_glass=request.break_glass,
         simulated=request.simulated,
     )
+
+
+def _where(request: TransferRequest) -> tuple[str | None, str | None, str | None]:
+    """(kind, id, name) of the target; before it is resolved, as the requester typed it."""
+    target = request.target
+    if target is not None:
+        return TargetKind(target.kind).value, target.id, target.name
+    asked = request.ask.target
+    if not asked:
+        return None, None, None
+    for prefix, kind, is_id in ((QUEUE_ID, TargetKind.QUEUE, True), (AGENT_EMAIL, TargetKind.AGENT, False),
+                                (AGENT_SLACK, TargetKind.AGENT, False), (NUMBER, TargetKind.NUMBER, True)):
+        if asked.startswith(prefix):
+            value = asked[len(prefix):]
+            return kind.value, (value if is_id else None), (None if is_id else value)
+    return TargetKind.QUEUE.value, None, asked
 
 
 _AUDIT_FIELDS = tuple(f.name for f in fields(AuditEvent))

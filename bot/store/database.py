@@ -165,7 +165,11 @@ def _sqlite_path(url: str) -> str:
 def _sqlite(path: str) -> Database:
     memory = path == MEMORY
     if not memory:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:  # a file where the folder should be, no permission, read-only disk
+            raise StoreUnavailable(f"SQLite database {path}: its folder can't be created "
+                                   f"({error.strerror or type(error).__name__})") from None
     engine = create_engine(
         URL.create("sqlite", database=path),
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
@@ -218,7 +222,9 @@ def _postgres(url: str, *, pool_size: int, max_overflow: int) -> Database:
         parsed = make_url(url).set(drivername="postgresql+psycopg")
     except ArgumentError:
         raise ValueError(f"not a valid PostgreSQL URL: {_URL_HELP}") from None
-    connect_args: dict[str, object] = {}
+    # client_encoding: on a SQL_ASCII database psycopg would otherwise hand back bytes, and every
+    # state read would fail ("b'executing' is not a valid RequestState").
+    connect_args: dict[str, object] = {"client_encoding": "utf8"}
     if "connect_timeout" not in parsed.query:
         connect_args["connect_timeout"] = 10
     engine = create_engine(

@@ -239,3 +239,11 @@ def test_response_url_faults_too(slack):
     slack.inject("response_url", status=500)
     assert WebhookClient(slack.response_url("k")).send(text="x").status_code == 500
     assert slack.responses("k") == [{"text": "x"}]
+
+
+def test_a_command_response_url_replaces_the_message_it_posted(slack):
+    hook = WebhookClient(slack.open_response_url(channel="C0FLOOR", user="U0ALICE", command_text="/transfer x y"))
+    hook.send(text="sent, not confirmed yet", response_type="in_channel")
+    hook.send(text="transferred", response_type="in_channel", replace_original=True)
+    shown = [(m.command, m.text) for m, _ in slack.timeline("C0FLOOR", "U0SAM")]
+    assert shown == [("/transfer x y", "/transfer x y"), (None, "transferred")]

@@ -15,17 +15,22 @@ import psycopg
 import pytest
 from sqlalchemy import MetaData, inspect, select, text
 
-from bot.domain.conversation import Media
+from bot.domain.conversation import Conversation, Media, Participant
+from bot.domain.policy import Policy
 from bot.domain.problems import Code
 from bot.domain.request import Ask, AuditEvent, AuditKind, RequestState, Snapshot, Via
 from bot.domain.target import Target, TargetKind
 from bot.ports.store import ConversationBusy
+from bot.service.decisions import ClickOutcome
 from bot.store.database import connect
 from bot.store.migrate import current_revision, head_revision, migrate
 from bot.store.requests import open_store
+from tests.fakes.memory_chat import FakeClock, FakePeople, RecordingNotifier
+from tests.fakes.memory_genesys import MemoryGenesys
 from tests.integration.conftest import schema_of
 from tests.integration.test_store import make_request
 from tests.integration.test_store_migrations import schema_differences
+from tests.unit.service.conftest import World
 
 FIXTURES = Path(__file__).parent / "fixtures"
 S = RequestState
@@ -232,3 +237,62 @@ def test_second_open_is_a_no_op(legacy_url: str) -> None:
         db.close()
     open_store(legacy_url).close()
     assert snapshot() == before
+
+
+# ---- the service on an upgraded database -------------------------------------------------------------
+# What the bot does with old rows is the service's business, not only the store's: expiry goes
+# through Context.move (audit, notifier), and an approval re-reads the call and sends the old
+# queue target. Genesys and Slack people are the service tests' in-memory fakes; the store is real.
+
+OLD_APPROVER = "U0SUP0001"
+
+
+def service_on(store) -> World:
+    genesys = MemoryGenesys()
+    people = FakePeople(emails={}, groups={})
+    return World(genesys, store, RecordingNotifier(), people, FakeClock(NOW),
+                 Policy(default_approvers=frozenset({OLD_APPROVER})))
+
+
+def test_old_pending_request_is_expired_by_the_service_and_audited(legacy_url: str) -> None:
+    with open_store(legacy_url) as store:
+        w = service_on(store)
+
+        assert [r.id for r in w.service.expire_due()] == ["pending-expired"]
+        assert w.service.expire_due() == []
+
+        expired = store.get("pending-expired")
+        assert expired.state is S.EXPIRED and expired.target == Target(TargetKind.QUEUE, "queue-billing", "Billing")
+        assert w.notifier.states("pending-expired") == ["expired"]
+        assert store.get("pending-future").state is S.PENDING
+        last = store.audit_since(NOW - timedelta(seconds=1))[-1]
+        assert (last.request_id, last.kind, last.from_state, last.to_state, last.actor, last.reason) == (
+            "pending-expired", AuditKind.STATE, "pending", "expired", "system", "approval TTL passed")
+        assert (last.target_kind, last.target_id, last.target_name, last.media, last.direct) == (
+            "queue", "queue-billing", "Billing", "call", False)
+
+
+def test_old_pending_request_is_decided_by_the_default_approvers_and_sent_to_its_queue(legacy_url: str) -> None:
+    rid = "pending-future"
+    with open_store(legacy_url) as store:
+        w = service_on(store)
+        w.genesys.settle_on_transfer = "Complete"
+        w.genesys.conversations[f"conv-{rid}"] = Conversation(f"conv-{rid}", Media.CALL, (
+            Participant("customer-leg", "customer", "connected", name="Pat", start_time=T0, connected_time=T0),
+            Participant(f"agent-leg-{rid}", "agent", "connected", name="Ada Agent", user_id="user-ada",
+                        queue_id="queue-sales", connected_time=T0),
+        ))
+        assert store.get(rid).approvers == ()  # stored before approvers were fixed per request
+
+        refused = w.service.approve(rid, "U0RANDOM1")
+        assert refused.outcome is ClickOutcome.REFUSED and refused.problem.code is Code.NOT_APPROVER
+        done = w.service.approve(rid, OLD_APPROVER)
+
+        assert done.outcome is ClickOutcome.DONE, done
+        assert done.request.state in (S.ACCEPTED, S.SUCCEEDED), done.request.problem
+        assert w.genesys.transfers == [
+            (f"conv-{rid}", f"agent-leg-{rid}", Target(TargetKind.QUEUE, "queue-billing", "Billing"))]
+        events = [e for e in store.audit_since(NOW - timedelta(seconds=1)) if e.request_id == rid]
+        assert (events[0].kind, events[0].actor) == (AuditKind.CLICK_REFUSED, "U0RANDOM1")
+        assert [e.to_state for e in events if e.kind is AuditKind.STATE][:3] == ["approved", "executing", "accepted"]
+        assert {(e.target_kind, e.target_name, e.media) for e in events} == {("queue", "Billing", "call")}

@@ -21,12 +21,15 @@ ROOT = Path(__file__).resolve().parents[2]
 class InProcessBot:
     """build_runtime + the ops server (with /slack/events) on a free port, in this process."""
 
-    def __init__(self, env: dict[str, str], *, sweep_interval: float = 0.2) -> None:
+    def __init__(self, env: dict[str, str], *, sweep_interval: float = 0.2, wait_for_genesys: bool = True) -> None:
         from bot.ops.server import create_server, make_ops_app
         from bot.wiring import build_runtime
 
         self.settings = load_settings(env, force_mode="http")
         self.runtime = build_runtime(self.settings, sweep_interval=sweep_interval)
+        if wait_for_genesys:
+            # The SDK import takes seconds (much longer on a loaded machine); tests about start-up pass False.
+            self.runtime.genesys.wait_ready(120)
         wsgi = make_ops_app(readiness=self.runtime.readiness, liveness=self.runtime.liveness,
                             slack_events=self.runtime.slack.events_wsgi(), before_metrics=self.runtime.refresh_gauges)
         self.server = create_server(wsgi, host="127.0.0.1", port=0, threads=16)

@@ -39,3 +39,29 @@ def test_catalog_pages_through_everything_once():
     directory = QueueDirectory(genesys)
     assert directory.refresh_catalog()
     assert len(directory.catalog()) == 250 and genesys.calls.count("list_queues") == 3
+
+
+
+def test_estimated_waits_go_to_the_best_matches_of_the_latest_search():
+    from bot.domain.conversation import QueueHealth
+
+    genesys = MemoryGenesys()
+    queues = [genesys.add_queue(f"Support {name}") for name in ("A", "B", "C", "D", "E", "F", "Tier 2")]
+    for q in queues:
+        genesys.health[q.id] = QueueHealth(1, 2, 30.0)
+    asked: list[str] = []
+    estimate = genesys.estimated_wait
+    genesys.estimated_wait = lambda queue_id, *a, **kw: asked.append(queue_id) or estimate(queue_id, *a, **kw)
+    now = [0.0]
+    directory = QueueDirectory(genesys, clock=lambda: now[0])
+    directory.refresh_catalog()
+    tier2 = queues[-1].id
+    directory.search("support")  # seven queues; "Support Tier 2" sorts last
+    directory.refresh_health()
+    assert len(asked) == 5 and tier2 not in asked  # one request per queue: only the first five
+
+    now[0] = 11.0
+    directory.search("tier 2")
+    directory.refresh_health()
+
+    assert asked[5:] == [tier2]  # the others' estimates are still fresh

@@ -43,7 +43,7 @@ def facts(request: TransferRequest, *, show_number: bool) -> str:
         ("Conversation", d.conversation(request)),
         ("Agent on it", esc(snap.agent_name, 200) if snap and snap.agent_name else ""),
         ("Queue at request time", d.queue_then(request)),
-        ("Call going for", d.going_for(request)),
+        (f"{d.kind(request).capitalize()} going for", d.going_for(request)),
     ]
     return "\n".join(f"*{label}:* {value}" for label, value in lines if value)
 
@@ -57,7 +57,8 @@ def _banner(request: TransferRequest) -> kit.Block | None:
 
 def _head(request: TransferRequest, *, show_number: bool) -> str:
     verb = "asks" if request.state in (S.RECEIVED, S.PENDING) else "asked"
-    return (f":telephone_receiver: {mention(request.requester_id)} {verb} to transfer a {d.kind(request)} to "
+    article = "an" if d.kind(request)[:1] in "aeiou" else "a"
+    return (f":telephone_receiver: {mention(request.requester_id)} {verb} to transfer {article} {d.kind(request)} to "
             f"{d.target(request, show_number=show_number)}.")
 
 

@@ -188,6 +188,16 @@ def test_break_glass_runs_at_once_when_the_rule_allows_it_and_is_marked(world: W
     assert refused.state is S.REFUSED and refused.problem.code is Code.BREAK_GLASS_NOT_ALLOWED
 
 
+def test_a_rule_allowing_break_glass_does_not_make_ordinary_requests_break_glass(world: World):
+    rule = PolicyRule(TargetKind.QUEUE, "*", break_glass=True)
+    w = world.with_policy(Policy(default_approvers=frozenset({"S0SUPERS"}), rules=(rule,)))
+    _, waiting = pending(w)
+    assert not waiting.break_glass
+    direct = w.ask(w.genesys.add_call().id, "Support_Tier2", requester=APPROVER)
+    assert direct.state is S.ACCEPTED and not direct.break_glass
+    assert not any(e.break_glass or e.reason == "break glass" for e in w.store.audit)
+
+
 def test_break_glass_is_refused_where_the_rule_does_not_allow_it(world: World):
     call = world.genesys.add_call()
     refused = world.ask(call.id, "Support_Tier2", requester=APPROVER, now=True)

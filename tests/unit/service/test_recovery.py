@@ -6,7 +6,7 @@ import contextlib
 from datetime import timedelta
 
 from bot.domain.problems import Code
-from bot.domain.request import Ask
+from bot.domain.request import Ask, Via
 from bot.domain.request import RequestState as S
 from tests.unit.service.conftest import APPROVER, World
 
@@ -54,6 +54,15 @@ def test_a_received_request_is_carried_on_by_the_next_process(world: World):
     [claimed] = world.service.abandoned()
     done = world.service.recover(claimed)
     assert done.state is S.ACCEPTED and len(world.genesys.transfers) == 1
+
+
+def test_a_command_line_request_left_received_is_closed_not_judged_under_slack_rules(world: World):
+    call = world.genesys.add_call()
+    world.service.receive(Ask(call.id, "Support_Tier2"), "cli:ops", via=Via.CLI)  # the operator's process died
+    world.clock.advance(16)
+    done = world.service.recover(world.service.abandoned()[0])
+    assert done.state is S.REFUSED and done.problem.code is Code.BOT_RESTARTED
+    assert world.genesys.transfers == [] and world.store.open_for_conversation(call.id) is None
 
 
 def test_a_stale_received_request_is_closed_as_not_done(world: World):

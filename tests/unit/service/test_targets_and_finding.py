@@ -61,9 +61,13 @@ def test_agent_target_and_its_refusals(open_world: World):
     w.genesys.users[bob.id] = replace(bob, has_station=False)
     call = w.genesys.add_call()
     assert w.ask(call.id, "agent-email:bob@example.com").problem.code is Code.AGENT_NO_STATION
+    chat = w.genesys.add_call(media=Media.CHAT)  # a station rings calls; a chat doesn't need one
+    assert w.ask(chat.id, "agent-email:bob@example.com").state is S.ACCEPTED
+    callback = w.genesys.add_call(media=Media.CALLBACK)  # the agent dials a callback from their station
+    assert w.ask(callback.id, "agent-email:bob@example.com").problem.code is Code.AGENT_NO_STATION
     call = w.genesys.add_call()
     assert w.ask(call.id, "agent-email:nobody@example.com").problem.code is Code.AGENT_NOT_FOUND
-    assert len(w.genesys.transfers) == 1
+    assert len(w.genesys.transfers) == 2
 
 
 def test_numbers_are_off_by_default_limited_by_prefix_and_need_approval(world: World):

@@ -71,13 +71,15 @@ def test_two_person_rule_says_so_before_any_vote():
     assert "Needs 2 approvals" in all_text(body)
 
 
-@pytest.mark.parametrize(("media", "noun"), [(Media.CALL, "call"), (Media.CHAT, "chat"), (Media.EMAIL, "email"),
-                                             (Media.CALLBACK, "callback")])
+@pytest.mark.parametrize(("media", "noun"), [(Media.CALL, "a call"), (Media.CHAT, "a chat"),
+                                             (Media.EMAIL, "an email"), (Media.CALLBACK, "a callback")])
 def test_interaction_kind(media, noun):
     request = make_request()
     request = replace(request, snapshot=replace(request.snapshot, media=media))
     text = all_text(render(request))
-    assert f"transfer a {noun} to" in text and f"{noun} `3f1c2a4e`" in text
+    kind = noun.split()[1]
+    assert f"transfer {noun} to" in text and f"{kind} `3f1c2a4e`" in text
+    assert f"*{kind.capitalize()} going for:*" in text
 
 
 def test_agent_target_shows_routing_status():
