@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.ports.genesys import GenesysPort, GenesysUnavailable
+from bot.ports.urgency import yielding_imports
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,8 @@ class BackgroundGenesys(metaclass=_ForwardsPort):
 
     def _load(self) -> None:
         try:
-            self._client = self._factory()
+            with yielding_imports():  # Slack acks in flight go first (see bot.ports.urgency)
+                self._client = self._factory()
         except BaseException as error:  # reported on every call and in /healthz
             log.error("Could not start the Genesys client: %s", type(error).__name__)
             self._error = error

@@ -39,6 +39,7 @@ from bot.genesys.tokens import TokenProvider
 from bot.genesys.wire import header_value, parse_retry_after
 from bot.ports.genesys import GenesysRateLimited, Priority, QueuePage
 from bot.ports.store import RateBudget
+from bot.ports.urgency import yield_to_awaited
 
 log = logging.getLogger(__name__)
 
@@ -258,6 +259,7 @@ class SdkGenesysClient:
 
     def _pace(self, priority: Priority, ctx: failures.Context) -> None:
         limit = self.acquire_timeout if priority is Priority.CRITICAL else self.background_acquire_timeout
+        yield_to_awaited()  # Slack acks in flight go first (bounded; see bot.ports.urgency)
         started = time.monotonic()
         granted = self._limiter.acquire(priority, timeout=limit)
         self._meter.waited(time.monotonic() - started)

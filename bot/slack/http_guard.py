@@ -26,6 +26,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.ops.metrics import SLACK_ACK_SECONDS
 from bot.ports.store import ReplayGuard, StoreUnavailable
+from bot.ports.urgency import awaited, urgent
 from bot.slack.identity import SlackIdentity
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,10 @@ class SlackRequestGuard:
         self.max_body = max_body
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        with awaited():  # background work yields until this ack is written
+            return self._guard(environ, start_response)
+
+    def _guard(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         started = time.perf_counter()
         body = self._read(environ)
         if body is None:
@@ -71,7 +76,7 @@ class SlackRequestGuard:
         if refusal:
             log.warning("refused a signed Slack request for another %s", refusal)
             return _reply(start_response, "403 Forbidden", b"not for this app")
-        if _replay_matters(body) and self._replayed(ts, signature):
+        if _replay_matters(body) and self._replayed_urgently(ts, signature):
             log.warning("ignored a replayed Slack request (timestamp %s)", ts[:12])
             return _reply(start_response, "200 OK")
         environ["wsgi.input"] = io.BytesIO(body)
@@ -103,6 +108,10 @@ class SlackRequestGuard:
             return any(v.is_valid(body=body, timestamp=ts, signature=signature) for v in self.verifiers)
         except (ValueError, TypeError):  # a body not in UTF-8, a timestamp not a number, a non-ASCII signature
             return False
+
+    def _replayed_urgently(self, ts: str, signature: str) -> bool:
+        with urgent():  # Slack is waiting for the ack: this write goes before background ones
+            return self._replayed(ts, signature)
 
     def _replayed(self, ts: str, signature: str) -> bool:
         if self.replay is None:

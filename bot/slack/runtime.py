@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from bot.config import Settings
 from bot.ports.clock import Clock
 from bot.ports.store import StoreUnavailable
+from bot.ports.urgency import yield_to_awaited
 from bot.slack.bolt_app import build_bolt_app, make_web_client
 from bot.slack.delivery import SlackDelivery
 from bot.slack.deps import SlackDeps
@@ -94,6 +95,7 @@ class SlackRuntime:
 
 
 def _guarded(fn, *args, **kwargs):
+    yield_to_awaited()  # let a burst of acks finish before this job takes the CPU
     try:
         return fn(*args, **kwargs)
     except StoreUnavailable:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +39,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.pool import QueuePool, StaticPool
 
 from bot.ports.store import StoreUnavailable
+from bot.ports.urgency import PriorityLock
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -61,7 +61,8 @@ class Database:
         self.where = where  # for messages: never contains a password
         self._closed = False
         sqlite = self.dialect == "sqlite"
-        self._write_lock: Any = threading.Lock() if sqlite else contextlib.nullcontext()
+        # SQLite: one writer; acks someone is waiting on go first (see bot.ports.urgency).
+        self._write_lock: Any = PriorityLock() if sqlite else contextlib.nullcontext()
         self._read_lock: Any = self._write_lock if single_connection else contextlib.nullcontext()
 
     @property

@@ -79,8 +79,9 @@ def test_chat_update_through_a_slack_outage_is_not_lost_and_the_failure_is_logge
     bot.click("transfer_approve", request_id, user=SUPERVISOR, channel=APPROVAL_CHANNEL)
 
     slack.wait_for(lambda: shows(slack, message, "Transferred"), timeout=40)
-    gave_up = [r.getMessage() for r in caplog.records if "gave up" in r.getMessage()]
-    assert gave_up and request_id in gave_up[0] and "chat.update" in gave_up[0]
+    # Only this request's lines: a bot from an earlier test in this process may still be logging.
+    gave_up = [r.getMessage() for r in caplog.records if "gave up" in r.getMessage() and request_id in r.getMessage()]
+    assert gave_up and "chat.update" in gave_up[0]
     assert any(request_id in r.getMessage() and "attempt" in r.getMessage() for r in caplog.records
                if r.name == "bot.slack.reconciler")
     assert 5 < len(calls(slack, "chat.update")) <= 12  # bounded retries, then the next sync

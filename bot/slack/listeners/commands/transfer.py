@@ -15,6 +15,7 @@ from bot.domain.parsing import HelpRequest, OpenModal, parse_transfer_text
 from bot.domain.problems import Problem
 from bot.domain.request import Ask
 from bot.ports.store import StoreUnavailable
+from bot.ports.urgency import urgent
 from bot.slack import wording
 from bot.slack.deps import SlackDeps
 from bot.slack.listeners.common import AckOnce
@@ -63,17 +64,26 @@ def take(ack: AckOnce, ask: Ask, command: dict[str, Any], deps: SlackDeps) -> No
     """Store the request, remember where to answer, ack "Working on it", then validate it in the background."""
     user = str(command.get("user_id") or "")
     channel = command.get("channel_id")
-    try:
-        request = deps.service.receive(ask, user, origin=encode_origin(channel, user))
-    except StoreUnavailable:
-        log.warning("/transfer refused: the request store is unavailable")
-        ack(wording.store_unavailable())
-        return
-    url = command.get("response_url")
-    if url and deps.response_url_ok(url):
+    with urgent():  # the requester is waiting for the ack: this write goes before background ones
         try:
-            deps.state.remember_response_url(request.id, url, deps.now() + RESPONSE_URL_LIFETIME)
-        except Exception:  # replies fall back to ephemeral/DM; the transfer itself is unaffected
-            log.warning("could not remember the response_url of request %s", request.id, exc_info=True)
+            request = deps.service.receive(ask, user, origin=encode_origin(channel, user))
+        except StoreUnavailable:
+            log.warning("/transfer refused: the request store is unavailable")
+            ack(wording.store_unavailable())
+            return
     ack(wording.private(wording.working_on_it(ask)))
-    deps.run_later(deps.service.process, request.id)
+    url = command.get("response_url")
+    deps.run_later(_remember_then_process, request.id, url if url and deps.response_url_ok(url) else None, deps)
+
+
+def _remember_then_process(request_id: str, url: str | None, deps: SlackDeps) -> None:
+    """After the ack: one write fewer while the requester waits (a burst of 50 acks queues on them).
+
+    If the process dies before this runs, replies fall back to an ephemeral message or a DM.
+    """
+    if url:
+        try:
+            deps.state.remember_response_url(request_id, url, deps.now() + RESPONSE_URL_LIFETIME)
+        except Exception:  # replies fall back to ephemeral/DM; the transfer itself is unaffected
+            log.warning("could not remember the response_url of request %s", request_id, exc_info=True)
+    deps.service.process(request_id)

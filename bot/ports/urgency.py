@@ -1,0 +1,131 @@
+"""Marks work that a person is waiting on right now, so shared resources serve it first.
+
+Two marks:
+- `awaited()` wraps a whole Slack request until its ack is written. While any is open,
+  background work (transfers, the SDK's import at start-up, confirmations) pauses at its next
+  `yield_to_awaited()` for a bounded time. On 2 cores a burst of 50 slash commands otherwise
+  shares the GIL with that work, and the last ack waited for it (issue 11's start burst).
+- `urgent()` marks the ack path's own database writes; the store's write lock serves them first.
+
+A Slack ack must be written within 3 s, and people notice anything over a few hundred ms. The
+ack path shares one thing with background work (transfers, confirmations, the sweeper): SQLite's
+single writer. Under a burst, background writes queued in front of the acks and made them wait
+for whole transfers' worth of bookkeeping (measured with py-spy: 70% of the busy samples were
+threads waiting for the write lock). The ack path runs inside `urgent()`; the store's write lock
+lets urgent waiters go first.
+
+A context variable, not a parameter, because the mark must cross the service layer (which must
+not know about Slack acks) without widening every port method.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+from collections.abc import Iterator
+from contextvars import ContextVar
+
+_URGENT: ContextVar[bool] = ContextVar("urgent_work", default=False)
+_awaited = 0
+_quiet = threading.Condition(threading.Lock())
+YIELD_LIMIT_SECONDS = 0.25
+"""The longest background work pauses at one yield point: a burst of acks takes less than this,
+and a stream of them must not starve the transfers they started."""
+
+
+@contextlib.contextmanager
+def awaited() -> Iterator[None]:
+    """Run the block as a request Slack is waiting on (until its ack is written)."""
+    global _awaited
+    with _quiet:
+        _awaited += 1
+    try:
+        yield
+    finally:
+        with _quiet:
+            _awaited -= 1
+            if not _awaited:
+                _quiet.notify_all()
+
+
+def yield_to_awaited(limit: float = YIELD_LIMIT_SECONDS) -> None:
+    """Background work calls this at safe points: it returns at once unless acks are in flight."""
+    if not _awaited:  # the common case, without taking the lock
+        return
+    with _quiet:
+        _quiet.wait_for(lambda: not _awaited, timeout=limit)
+
+
+@contextlib.contextmanager
+def urgent() -> Iterator[None]:
+    """Run the block as work someone is waiting on (a Slack ack)."""
+    token = _URGENT.set(True)
+    try:
+        yield
+    finally:
+        _URGENT.reset(token)
+
+
+def is_urgent() -> bool:
+    return _URGENT.get()
+
+
+class PriorityLock:
+    """A mutex that hands over to urgent waiters before the others.
+
+    Background work can wait behind a stream of urgent work; that stream is bounded by how fast
+    people type, so nothing starves for long.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._held = False
+        self._urgent_waiting = 0
+
+    def __enter__(self) -> PriorityLock:
+        urgent_now = is_urgent()
+        with self._cond:
+            if urgent_now:
+                self._urgent_waiting += 1
+                try:
+                    while self._held:
+                        self._cond.wait()
+                finally:
+                    self._urgent_waiting -= 1
+            else:
+                while self._held or self._urgent_waiting:
+                    self._cond.wait()
+            self._held = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._cond:
+            self._held = False
+            self._cond.notify_all()
+
+
+class _YieldingFinder:
+    """A meta-path entry that finds nothing: it only pauses one thread's imports while acks are in flight."""
+
+    def __init__(self, thread_id: int) -> None:
+        self.thread_id = thread_id
+
+    def find_spec(self, *_: object) -> None:
+        if threading.get_ident() == self.thread_id:
+            yield_to_awaited()
+
+
+@contextlib.contextmanager
+def yielding_imports() -> Iterator[None]:
+    """Imports made by this thread inside the block pause while Slack acks are in flight.
+
+    For the Genesys SDK's import at start-up (~2 s of CPU over thousands of modules): it must not
+    hold the GIL while a burst of slash commands waits for acks.
+    """
+    finder = _YieldingFinder(threading.get_ident())
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
