@@ -49,12 +49,12 @@ def awaited() -> Iterator[None]:
                 _quiet.notify_all()
 
 
-def yield_to_awaited(limit: float = YIELD_LIMIT_SECONDS) -> None:
+def yield_to_awaited(limit: float | None = None) -> None:
     """Background work calls this at safe points: it returns at once unless acks are in flight."""
     if not _awaited:  # the common case, without taking the lock
         return
     with _quiet:
-        _quiet.wait_for(lambda: not _awaited, timeout=limit)
+        _quiet.wait_for(lambda: not _awaited, timeout=YIELD_LIMIT_SECONDS if limit is None else limit)
 
 
 @contextlib.contextmanager
@@ -82,20 +82,30 @@ class PriorityLock:
         self._cond = threading.Condition(threading.Lock())
         self._held = False
         self._urgent_waiting = 0
+        self._waiting = 0
+
+    @property
+    def waiting(self) -> int:
+        """Threads waiting for the lock now (for tests and diagnostics)."""
+        return self._waiting
 
     def __enter__(self) -> PriorityLock:
         urgent_now = is_urgent()
         with self._cond:
-            if urgent_now:
-                self._urgent_waiting += 1
-                try:
-                    while self._held:
+            self._waiting += 1
+            try:
+                if urgent_now:
+                    self._urgent_waiting += 1
+                    try:
+                        while self._held:
+                            self._cond.wait()
+                    finally:
+                        self._urgent_waiting -= 1
+                else:
+                    while self._held or self._urgent_waiting:
                         self._cond.wait()
-                finally:
-                    self._urgent_waiting -= 1
-            else:
-                while self._held or self._urgent_waiting:
-                    self._cond.wait()
+            finally:
+                self._waiting -= 1
             self._held = True
         return self
 

@@ -3,6 +3,12 @@
 Signatures are verified before Bolt (bot/slack/http_guard.py, which also accepts the previous
 signing secret during a rotation and keeps request bodies out of the log), so Bolt's own
 verification is off. Socket Mode payloads are not signed; the WebSocket is authenticated.
+
+Authorization comes from our own authorize function, not Bolt's single-team middleware: that
+middleware calls auth.test on the first request (every concurrent first request calls it), on
+the ack path, and answers 500 when Slack fails it, so the first /transfer after a deploy could be
+lost to a Slack hiccup. We already learn who we are with auth.test at start (identity.py, which
+readiness waits for); the ack path needs no network call.
 """
 
 from __future__ import annotations
@@ -11,9 +17,11 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from bot.slack.deps import SlackDeps
+from bot.slack.identity import SlackIdentity
 from bot.slack.listeners import register_listeners
 
 
@@ -29,13 +37,28 @@ class _DropClientTokenWarning(logging.Filter):
         return "`token` will be unused" not in record.getMessage()
 
 
-def build_bolt_app(*, client: WebClient, deps: SlackDeps) -> App:
+def _authorizer(token: str | None, identity: SlackIdentity):
+    def authorize(enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
+        known = identity.known
+        return AuthorizeResult(
+            enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, bot_token=token,
+            bot_user_id=known.bot_user_id if known else None, bot_id=known.bot_id if known else None,
+        )
+
+    return authorize
+
+
+def build_bolt_app(*, client: WebClient, deps: SlackDeps, identity: SlackIdentity) -> App:
     # Listeners only parse and ack; slow work goes to deps.run_later, so Bolt's pool stays free.
     # It is still larger than Bolt's default of 5 so that a burst of acks never queues.
     bolt_logger = logging.getLogger("bot.slack.bolt")
     bolt_logger.addFilter(_DropClientTokenWarning())
+    # Bolt gets a token-less copy of the client, so it uses `authorize` (see the module docstring);
+    # each request's client gets the bot token from the AuthorizeResult.
+    tokenless = WebClient(token=None, base_url=client.base_url, timeout=client.timeout, retry_handlers=[])
     app = App(
-        client=client,
+        client=tokenless,
+        authorize=_authorizer(client.token, identity),
         signing_secret="verified-before-bolt",
         request_verification_enabled=False,
         token_verification_enabled=False,

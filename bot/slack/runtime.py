@@ -59,7 +59,7 @@ class SlackRuntime:
             is_approver=self.is_approver, may_see_number=lambda user, r: self.people.is_member(user, r.approvers),
             now=self.clock.now, response_url_ok=self.response_url_ok,
         )
-        self.bolt_app = build_bolt_app(client=self.client, deps=deps)
+        self.bolt_app = build_bolt_app(client=self.client, deps=deps, identity=self.identity)
 
     def events_wsgi(self) -> Any:
         """POST /slack/events for HTTP mode: the guard, then Bolt."""

@@ -202,3 +202,25 @@ def test_approval_messages_all_reach_their_ending_under_slacks_rate_limit_for_ch
     assert len(transfers(sim)) == 4 and len(approval_messages(slack)) == 4
     ratelimited = [at for at, _ in calls(slack, "chat.update")]
     assert len(ratelimited) > 4  # some were refused and retried
+
+
+# ---- the ack path makes no Slack call --------------------------------------------------------
+
+
+def test_the_first_command_after_start_is_acked_even_when_slack_auth_test_fails_then(sim, slack, bot):
+    # Readiness already learned who the bot is; Bolt must not call auth.test again on the ack path
+    # (its single-team middleware did, and answered 500 when Slack failed it).
+    assert bot.bot.runtime.slack.identity.known is not None
+    slack.inject("auth.test", status=500, times=None)
+    auth_tests = len(calls(slack, "auth.test"))
+    sim.add_queue("Billing")
+    call = sim.add_call(scenario="connected", queue=sim.add_queue("Sales"), agent_name="Alice")
+
+    reply, _ = bot.command(f"{call.id} Billing", user=SUPERVISOR)  # an approver: runs directly
+
+    assert reply.status == 200 and "Working on it" in reply.body
+    sim_wait = time.monotonic() + 30
+    while not transfers(sim) and time.monotonic() < sim_wait:
+        time.sleep(0.05)
+    assert len(transfers(sim)) == 1
+    assert len(calls(slack, "auth.test")) == auth_tests

@@ -1,0 +1,115 @@
+"""Acks first: the priority write lock, background yields, and the paused SDK import."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+from bot.ports import urgency
+from bot.ports.urgency import PriorityLock, awaited, urgent, yield_to_awaited, yielding_imports
+
+
+def _until(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.001)
+
+
+def test_an_urgent_waiter_gets_the_lock_before_a_background_one_that_queued_first():
+    lock, order = PriorityLock(), []
+
+    def take(name: str, is_urgent: bool) -> None:
+        if is_urgent:
+            with urgent(), lock:
+                order.append(name)
+        else:
+            with lock:
+                order.append(name)
+
+    lock.__enter__()
+    background = threading.Thread(target=take, args=("background", False))
+    background.start()
+    _until(lambda: lock.waiting == 1)
+    ack = threading.Thread(target=take, args=("ack", True))
+    ack.start()
+    _until(lambda: lock.waiting == 2)
+    lock.__exit__(None, None, None)
+    background.join(10)
+    ack.join(10)
+    assert order == ["ack", "background"]
+
+
+def test_background_work_waits_for_acks_in_flight_and_goes_on_when_they_are_written():
+    order, inside = [], threading.Event()
+    release = threading.Event()
+
+    def ack_path() -> None:
+        with awaited():
+            inside.set()
+            release.wait(10)
+            order.append("ack written")
+
+    def background() -> None:
+        yield_to_awaited(limit=10)
+        order.append("background ran")
+
+    slack = threading.Thread(target=ack_path)
+    slack.start()
+    inside.wait(10)
+    worker = threading.Thread(target=background)
+    worker.start()
+    worker.join(0.2)
+    assert worker.is_alive() and order == []  # still yielding
+    release.set()
+    slack.join(10)
+    worker.join(10)
+    assert order == ["ack written", "background ran"]
+
+
+def test_yielding_is_bounded_so_a_stream_of_acks_cannot_starve_background_work():
+    with awaited():
+        started = time.monotonic()
+        yield_to_awaited(limit=0.05)
+        assert time.monotonic() - started < 5  # returned on its own, not when the ack ended
+
+
+def test_only_the_loading_threads_imports_pause_while_an_ack_is_in_flight(tmp_path, monkeypatch):
+    (tmp_path / "slow_sdk_part.py").write_text("LOADED = True\n")
+    (tmp_path / "ack_side_module.py").write_text("LOADED = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(urgency, "YIELD_LIMIT_SECONDS", 30.0)  # so the pause can't end on its own mid-test
+    order, in_ack, release = [], threading.Event(), threading.Event()
+
+    def ack_path() -> None:
+        with awaited():
+            in_ack.set()
+            import ack_side_module  # noqa: F401 - the ack path's own imports never pause
+
+            order.append("ack imported")
+            release.wait(10)
+            order.append("ack written")
+
+    def loader() -> None:
+        with yielding_imports():
+            in_ack.wait(10)
+            import slow_sdk_part  # noqa: F401
+
+            order.append("sdk part imported")
+
+    slack = threading.Thread(target=ack_path)
+    slack.start()
+    in_ack.wait(10)
+    loading = threading.Thread(target=loader)
+    loading.start()
+    _until(lambda: "ack imported" in order)
+    loading.join(0.2)
+    assert loading.is_alive()  # paused while the ack is in flight
+    release.set()
+    slack.join(10)
+    loading.join(10)
+    assert order == ["ack imported", "ack written", "sdk part imported"]
+    assert not any(type(f).__name__ == "_YieldingFinder" for f in sys.meta_path)
+    sys.modules.pop("slow_sdk_part", None)
+    sys.modules.pop("ack_side_module", None)
