@@ -72,18 +72,12 @@ def take(ack: AckOnce, ask: Ask, command: dict[str, Any], deps: SlackDeps) -> No
             ack(wording.store_unavailable())
             return
     ack(wording.private(wording.working_on_it(ask)))
+    # After the ack (Bolt has already answered Slack), still in this thread and before the work is
+    # handed over: one write fewer while a burst of requesters waits, and a restart still finds it.
     url = command.get("response_url")
-    deps.run_later(_remember_then_process, request.id, url if url and deps.response_url_ok(url) else None, deps)
-
-
-def _remember_then_process(request_id: str, url: str | None, deps: SlackDeps) -> None:
-    """After the ack: one write fewer while the requester waits (a burst of 50 acks queues on them).
-
-    If the process dies before this runs, replies fall back to an ephemeral message or a DM.
-    """
-    if url:
+    if url and deps.response_url_ok(url):
         try:
-            deps.state.remember_response_url(request_id, url, deps.now() + RESPONSE_URL_LIFETIME)
+            deps.state.remember_response_url(request.id, url, deps.now() + RESPONSE_URL_LIFETIME)
         except Exception:  # replies fall back to ephemeral/DM; the transfer itself is unaffected
-            log.warning("could not remember the response_url of request %s", request_id, exc_info=True)
-    deps.service.process(request_id)
+            log.warning("could not remember the response_url of request %s", request.id, exc_info=True)
+    deps.run_later(deps.service.process, request.id)

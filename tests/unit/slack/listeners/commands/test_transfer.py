@@ -76,10 +76,10 @@ def test_transfer_is_stored_before_the_ack_and_processed_later(harness: Harness)
     (request,) = [row.request for row in stored(harness)]
     assert request.state is RequestState.RECEIVED and request.ask.call == call.id
     assert decode_origin(request.origin, "?").channel == "C0SUPPORT"
-    # The response_url is stored after the ack (one write fewer while the requester waits), then processed.
-    assert request.id not in harness.state.urls
-    harness.recorder.run_jobs()
     assert harness.state.urls[request.id] == (HOOK, w.clock.now() + timedelta(minutes=30))
+    fn, args = harness.recorder.jobs[0]
+    assert fn == harness.deps.service.process and args == (request.id,)
+    harness.recorder.run_jobs()
     assert w.store.get(request.id).state is RequestState.PENDING
 
 
