@@ -62,7 +62,7 @@ def build_bolt_app(*, client: WebClient, deps: SlackDeps, identity: SlackIdentit
         signing_secret="verified-before-bolt",
         request_verification_enabled=False,
         token_verification_enabled=False,
-        listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="bolt-listener"),
+        listener_executor=ThreadPoolExecutor(max_workers=64, thread_name_prefix="bolt-listener"),
         logger=bolt_logger,
     )
     register_listeners(app, deps)
