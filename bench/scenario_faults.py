@@ -309,18 +309,40 @@ def seen(slack: FakeSlack, ask: Ask) -> Seen:
     return Seen(messages)
 
 
-def wait_answers(slack: FakeSlack, asks: list[Ask], timeout: float) -> None:
-    """Until every ask has a final answer (bounded); stamps answered_at as they come."""
-    deadline = time.monotonic() + timeout
-    waiting = list(asks)
-    while waiting and time.monotonic() < deadline:
-        now = time.monotonic()
-        for ask in waiting:
-            if seen(slack, ask).final is not None:
-                ask.answered_at = now
-        waiting = [a for a in waiting if a.answered_at is None]
-        if waiting:
-            slack.wait_change(slack.version, 0.5)
+class AnswerWatcher:
+    """Stamps each ask's answered_at when its first final answer shows in Slack (in the background,
+    from before the first command, so restarts and waits don't blur the times)."""
+
+    def __init__(self, slack: FakeSlack, asks: list[Ask]) -> None:
+        self.slack = slack
+        self.asks = asks
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="answer-watcher", daemon=True)
+
+    def __enter__(self) -> AnswerWatcher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _loop(self) -> None:
+        waiting = list(self.asks)
+        while waiting and not self._stop.is_set():
+            version = self.slack.version
+            now = time.monotonic()
+            for ask in waiting:
+                if seen(self.slack, ask).final is not None:
+                    ask.answered_at = now
+            waiting = [a for a in waiting if a.answered_at is None]
+            self.slack.wait_change(version, 0.5)
+
+    def wait(self, timeout: float) -> None:
+        """Until every acked ask has a final answer, or timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and any(a.acked and a.answered_at is None for a in self.asks):
+            time.sleep(0.2)
 
 
 @dataclass
@@ -333,6 +355,7 @@ class Tally:
     duplicate_transfers: list[str]
     transferred: int
     finals: Counter
+    samples: dict[str, str] = field(default_factory=dict)  # one final answer's text per kind
 
 
 def tally(slack: FakeSlack, sim: GenesysSimulator, asks: list[Ask]) -> Tally:
@@ -341,9 +364,12 @@ def tally(slack: FakeSlack, sim: GenesysSimulator, asks: list[Ask]) -> Tally:
                     if r.method == "POST" and r.path.endswith(REPLACE_PATH) and r.status != 429)
     unanswered, wrong, uncertain, duplicates, stale = [], [], [], [], []
     finals: Counter[str] = Counter()
+    samples: dict[str, str] = {}
     for ask in asks:
         view = seen(slack, ask)
         finals[view.final or "none"] += 1
+        if view.final is not None and view.final != TRANSFERRED:
+            samples.setdefault(view.final, view.finals[-1][2])
         if view.final is None:
             if ask.acked:
                 unanswered.append(ask)
@@ -361,7 +387,7 @@ def tally(slack: FakeSlack, sim: GenesysSimulator, asks: list[Ask]) -> Tally:
             stale.append(ask)
     twice = sorted(cid for cid in {a.call_id for a in asks} if posts[cid] > 1 or done[cid] > 1)
     return Tally(unanswered, wrong, uncertain, duplicates, stale, twice,
-                 sum(1 for a in asks if done[a.call_id]), finals)
+                 sum(1 for a in asks if done[a.call_id]), finals, samples)
 
 
 def count_rows(name: str, t: Tally, asks: list[Ask]) -> list[Row]:
@@ -385,6 +411,7 @@ def count_rows(name: str, t: Tally, asks: list[Ask]) -> list[Row]:
 
 def detail_notes(t: Tally, asks: list[Ask]) -> list[str]:
     notes = [f"final answers by kind: {dict(t.finals)}."]
+    notes += [f"a '{kind}' answer read: {' '.join(text.split())[:200]!r}" for kind, text in t.samples.items()]
     if t.unanswered:
         notes.append(f"unanswered (first 5): {[(a.index, a.call_id[:8], a.replica) for a in t.unanswered[:5]]}.")
     for ask, text in t.wrong[:3]:
@@ -526,10 +553,10 @@ def _run(ctx: Any, res: ScenarioResult, opts: FaultOptions) -> None:
         sim.reset_requests()
         slack.fault_rate = opts.slack_fault_rate
 
-        tl = drive(opts, slack, replicas, asks)
-        # Two requests per transfer at the shared rate, plus the recovery lease and Slack's retries.
-        timeout = opts.answer_timeout or (3 * len(asks) / (opts.rate_limit / 60.0) + 120.0)
-        wait_answers(slack, [a for a in asks if a.acked], timeout)
+        with AnswerWatcher(slack, asks) as watcher:
+            tl = drive(opts, slack, replicas, asks)
+            # Three requests per transfer at the shared rate, plus the recovery lease and Slack's retries.
+            watcher.wait(opts.answer_timeout or (3 * len(asks) / (opts.rate_limit / 60.0) + 120.0))
         time.sleep(3.0)  # let a late duplicate show up if one were coming
         t = tally(slack, sim, asks)
         logs = replicas.logs()

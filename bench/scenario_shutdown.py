@@ -31,6 +31,7 @@ from typing import Any
 
 from bench.scenario_faults import (
     TARGET_QUEUE,
+    AnswerWatcher,
     Ask,
     Row,
     ScenarioResult,
@@ -44,7 +45,6 @@ from bench.scenario_faults import (
     send,
     tally,
     verdict,
-    wait_answers,
     workdir_of,
 )
 from bot.playground.slack_api import FakeSlack
@@ -141,6 +141,7 @@ def _run(ctx: Any, res: ScenarioResult, opts: ShutdownOptions) -> None:
             return bot
 
         first = start(f"shutdown-first-{uuid.uuid4().hex[:6]}")
+        watcher = stack.enter_context(AnswerWatcher(slack, asks))
         sim.reset_requests()
         sim.set_latency(opts.latency)
         with ThreadPoolExecutor(max_workers=max(1, len(asks))) as pool:
@@ -157,7 +158,7 @@ def _run(ctx: Any, res: ScenarioResult, opts: ShutdownOptions) -> None:
         stop.restart_at = time.monotonic()
         start(f"shutdown-second-{uuid.uuid4().hex[:6]}")
         stop.restart_ready = time.monotonic() - stop.restart_at
-        wait_answers(slack, [a for a in asks if a.acked], opts.answer_timeout)
+        watcher.wait(opts.answer_timeout)
         time.sleep(2.0)  # let a late duplicate show up if one were coming
         t = tally(slack, sim, asks)
         logs = "".join(bot.log() for bot in bots)
