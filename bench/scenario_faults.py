@@ -563,6 +563,12 @@ def _run(ctx: Any, res: ScenarioResult, opts: FaultOptions) -> None:
         report(res, opts, asks, t, tl, sim.count_429, slack, logs)
 
 
+def cut_by_kill(ask: Ask, tl: Timeline) -> bool:
+    """No ack because the replica it went to was killed while (or just before) it was sent."""
+    return (not ask.acked and ask.status == 0 and ask.replica == 1 and tl.killed_at is not None
+            and ask.sent_at <= tl.killed_at + 1.0)
+
+
 def report(res: ScenarioResult, opts: FaultOptions, asks: list[Ask], t: Tally, tl: Timeline, count_429: int,
            slack: FlakySlack, logs: str) -> None:
     name = res.name
@@ -571,12 +577,18 @@ def report(res: ScenarioResult, opts: FaultOptions, asks: list[Ask], t: Tally, t
     victims = [a for a in asks if a.replica == 1 and tl.killed_at is not None and a.sent_at < tl.killed_at]
     victims_answered = sum(1 for a in victims if a.answered_at is not None)
     acked = sum(1 for a in asks if a.acked)
+    cut = [a for a in asks if cut_by_kill(a, tl)]
+    refused = [a for a in asks if not a.acked and a not in cut]
     res.rows += count_rows(name, t, asks)
     res.rows += [
         Row(name, "Genesys 429s (both replicas, one OAuth client)", str(count_429), "0", verdict(count_429 == 0),
             count_429),
         Row(name, f"commands acked ({len(asks)} over {opts.duration:g} s)", f"{acked} of {len(asks)}",
-            f"{len(asks)} (a command cut by the kill may get none)", "info", acked),
+            "(no target; see the next two rows)", "info", acked),
+        Row(name, "commands without an ack: cut by the kill (connection to the killed replica)", str(len(cut)),
+            "(no target: Slack shows the requester an error)", "info", len(cut)),
+        Row(name, "commands without an ack: refused by a live replica (HTTP error)", str(len(refused)), "0",
+            verdict(not refused), len(refused)),
         Row(name, "sent to the killed replica before the kill: answered", f"{victims_answered} of {len(victims)}",
             f"= {len(victims)}", verdict(victims_answered == len(victims)), victims_answered),
         Row(name, "Slack calls failed on purpose", f"{sum(slack.injected.values())} of {slack.calls}",
@@ -590,7 +602,9 @@ def report(res: ScenarioResult, opts: FaultOptions, asks: list[Ask], t: Tally, t
         f"{len(asks)} commands over {opts.duration:g} s alternating between two `app.py --http` processes on one "
         f"fresh PostgreSQL schema; Genesys simulator and each replica at {opts.rate_limit}/min burst {opts.burst}. "
         f"Replica 2 got SIGKILL at t = {kill}, {restart}. Slack faults injected: {dict(slack.injected)} "
-        f"(seed {opts.seed}). Recovery lines in the replicas' logs: {logs.count('recovering request')}.")
+        f"(seed {opts.seed}). Recovery lines in the replicas' logs: {logs.count('recovering request')}; "
+        f"Bolt middleware failures (e.g. its first-request auth.test failing → HTTP 500 to the command): "
+        f"{logs.count('Failed to run a middleware')}.")
     res.notes += detail_notes(t, asks)
     res.data = {"finals": dict(t.finals), "slack_faults": dict(slack.injected), "count_429": count_429,
                 "last_answer_s": last}
