@@ -47,19 +47,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from bench.core import GENESYS_DEFAULTS, Bot, Row, ScenarioResult, verdict
 from bot.playground.slack_api import FakeSlack, Fault
 from bot.simulator import GenesysSimulator
-from tests.kit.bots import BotProcess
 from tests.kit.env import bot_env
-from tests.kit.net import free_port
 from tests.kit.slack_client import SlackClientSide
 
-try:  # the bench's shared types; bench.harness until the port onto tests/kit lands
-    from bench.core import Row, ScenarioResult  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - depends on which bench is checked out
-    from bench.harness import Row, ScenarioResult
-
-NAME = "Fault run: 2 replicas on PostgreSQL, Slack failing, kill -9"
+NAME = "6. Fault run: 2 replicas on PostgreSQL, Slack failing, kill -9"
+TINY = {"fault_commands": 12, "fault_duration": 6.0, "fault_slack_rate": 0.3}
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 REPLACE_PATH = "/replace/queue"
 TARGET_QUEUE = "Billing"
@@ -96,6 +91,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fault-seed", type=int, default=d.seed, help="fault run: seed of the Slack fault draw")
 
 
+def check_arguments(args: argparse.Namespace) -> str | None:
+    if args.fault_commands < 1 or args.fault_duration <= 0:
+        return "--fault-commands must be at least 1 and --fault-duration above 0"
+    if not 0 <= args.fault_slack_rate <= 1 or not 0 < args.fault_kill_at < 1:
+        return "--fault-slack-rate must be within 0..1 and --fault-kill-at strictly between 0 and 1"
+    return None
+
+
 def options_from(ctx: Any) -> FaultOptions:
     args = getattr(ctx, "args", None)
     d = FaultOptions()
@@ -121,10 +124,6 @@ def options_from(ctx: Any) -> FaultOptions:
 def workdir_of(ctx: Any) -> Path:
     workdir = getattr(ctx, "workdir", None)
     return Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="transfer-bot-bench-"))
-
-
-def verdict(ok: bool) -> str:
-    return "met" if ok else "MISSED"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -439,15 +438,14 @@ class Replicas:
     def __init__(self, env: dict[str, str], workdir: Path) -> None:
         self.env = env
         self.workdir = workdir
-        self.bots: list[BotProcess] = []
+        self.bots: list[Bot] = []
         self.dead: set[int] = set()
         self._lock = threading.Lock()
         self._starts = 0
 
-    def start(self, index: int) -> BotProcess:
+    def start(self, index: int) -> Bot:
         self._starts += 1
-        log_path = self.workdir / f"fault-replica{index + 1}-{self._starts}.log"
-        bot = BotProcess(self.env, port=free_port(), log_path=log_path)
+        bot = Bot(self.env, self.workdir / f"fault-replica{index + 1}-{self._starts}.log")
         if index < len(self.bots):
             self.bots[index] = bot
         else:
@@ -464,7 +462,7 @@ class Replicas:
     def kill(self, index: int) -> None:
         with self._lock:
             self.dead.add(index)
-        self.bots[index].kill()
+        self.bots[index].process.kill()
 
     def revive(self, index: int) -> float:
         started = time.monotonic()
@@ -541,9 +539,8 @@ def _run(ctx: Any, res: ScenarioResult, opts: FaultOptions) -> None:
         stack.callback(slack.stop)
         sim.add_queue(TARGET_QUEUE)
         asks = make_asks(sim, opts.commands, "0F")
-        env = bot_env(slack, sim, database_url, GENESYS_RATE_LIMIT_PER_MINUTE=str(opts.rate_limit),
-                      GENESYS_RATE_BURST=str(opts.burst), GENESYS_READ_TIMEOUT="10", GENESYS_REQUEST_DEADLINE="15",
-                      LOG_LEVEL="WARNING", **opts.bot_env)
+        env = bot_env(slack, sim, database_url, **GENESYS_DEFAULTS, GENESYS_RATE_LIMIT_PER_MINUTE=str(opts.rate_limit),
+                      GENESYS_RATE_BURST=str(opts.burst), LOG_LEVEL="WARNING", **opts.bot_env)
         replicas = Replicas(env, workdir)
         stack.callback(replicas.stop)
         for i in range(2):
@@ -583,8 +580,9 @@ def report(res: ScenarioResult, opts: FaultOptions, asks: list[Ask], t: Tally, t
     res.rows += [
         Row(name, "Genesys 429s (both replicas, one OAuth client)", str(count_429), "0", verdict(count_429 == 0),
             count_429),
-        Row(name, f"commands acked ({len(asks)} over {opts.duration:g} s)", f"{acked} of {len(asks)}",
-            "(no target; see the next two rows)", "info", acked),
+        Row(name, f"commands sent (over {opts.duration:g} s, alternating replicas)", str(len(asks)), "(the load)",
+            "info", len(asks)),
+        Row(name, "commands acked", f"{acked} of {len(asks)}", "(no target; see the next two rows)", "info", acked),
         Row(name, "commands without an ack: cut by the kill (connection to the killed replica)", str(len(cut)),
             "(no target: Slack shows the requester an error)", "info", len(cut)),
         Row(name, "commands without an ack: refused by a live replica (HTTP error)", str(len(refused)), "0",
@@ -608,6 +606,36 @@ def report(res: ScenarioResult, opts: FaultOptions, asks: list[Ask], t: Tally, t
     res.notes += detail_notes(t, asks)
     res.data = {"finals": dict(t.finals), "slack_faults": dict(slack.injected), "count_429": count_429,
                 "last_answer_s": last}
+
+
+def _one(rows: dict[str, Any], prefix: str) -> Any:
+    matches = [raw for measure, raw in rows.items() if measure.startswith(prefix)]
+    if len(matches) != 1:
+        raise KeyError(f"{len(matches)} rows start with {prefix!r}")
+    return matches[0]
+
+
+def smoke_check(rows: dict[str, Any]) -> list[str]:
+    """Sanity of a tiny run (rows: measure -> raw). Counts only, no timings; what Genesys did must hold."""
+    try:
+        sent, acked, cut = (_one(rows, "commands sent"), _one(rows, "commands acked"),
+                            _one(rows, "commands without an ack: cut"))
+        refused, executed = _one(rows, "commands without an ack: refused"), _one(rows, "transfers executed")
+        checks = {
+            "unanswered requesters": _one(rows, "unanswered requesters") == 0,
+            "wrong outcomes": _one(rows, "wrong outcomes") == 0,
+            "duplicate transfers": _one(rows, "duplicate transfers") == 0,
+            "acked + cut + refused = sent": acked + cut + refused == sent > 0,
+            "at most one command cut by the kill": cut <= 1,
+            "some transfers executed": executed > 0,
+            "duplicate posts counted": _one(rows, "duplicate Slack posts") >= 0,
+            "429s counted": _one(rows, "Genesys 429s") >= 0,
+            "Slack faults injected": _one(rows, "Slack calls failed on purpose") > 0,
+            "killed replica's commands counted": _one(rows, "sent to the killed replica") >= 0,
+        }
+    except (KeyError, TypeError) as error:
+        return [f"rows: {error}"]
+    return [name for name, ok in checks.items() if not ok]
 
 
 def main(argv: list[str] | None = None) -> int:

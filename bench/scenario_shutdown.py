@@ -29,13 +29,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.core import GENESYS_DEFAULTS, Bot, Row, ScenarioResult, verdict
 from bench.scenario_faults import (
     TARGET_QUEUE,
     AnswerWatcher,
     Ask,
-    Row,
-    ScenarioResult,
     Tally,
+    _one,
     count_rows,
     detail_notes,
     make_asks,
@@ -44,16 +44,14 @@ from bench.scenario_faults import (
     seen,
     send,
     tally,
-    verdict,
     workdir_of,
 )
 from bot.playground.slack_api import FakeSlack
 from bot.simulator import GenesysSimulator
-from tests.kit.bots import BotProcess
 from tests.kit.env import bot_env
-from tests.kit.net import free_port
 
-NAME = "Shutdown: SIGTERM with transfers in flight, then restart"
+NAME = "7. Shutdown: SIGTERM with transfers in flight, then restart"
+TINY = {"shutdown_commands": 6, "shutdown_latency": 1.0}
 DEFAULT_GRACE = 8.0  # SHUTDOWN_GRACE_SECONDS' default (bot/config/settings.py)
 KILL_AFTER = 30.0  # beyond this the run stops waiting for the exit and sends SIGKILL
 
@@ -72,6 +70,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="shutdown: commands in flight at SIGTERM")
     parser.add_argument("--shutdown-latency", type=float, default=d.latency,
                         help="shutdown: Genesys simulator latency per response (s)")
+
+
+def check_arguments(args: argparse.Namespace) -> str | None:
+    if args.shutdown_commands < 1 or args.shutdown_latency < 0:
+        return "--shutdown-commands must be at least 1 and --shutdown-latency not negative"
+    return None
 
 
 def options_from(ctx: Any) -> ShutdownOptions:
@@ -121,7 +125,7 @@ def _run(ctx: Any, res: ScenarioResult, opts: ShutdownOptions) -> None:
     workdir = workdir_of(ctx)
     workdir.mkdir(parents=True, exist_ok=True)
     database_url = f"sqlite:///{workdir / f'shutdown-{uuid.uuid4().hex[:8]}.db'}"
-    bots: list[BotProcess] = []
+    bots: list[Bot] = []
     with contextlib.ExitStack() as stack:
         sim = stack.enter_context(GenesysSimulator(rate_limit_per_minute=None))
         quiet_disconnects(sim)
@@ -130,12 +134,12 @@ def _run(ctx: Any, res: ScenarioResult, opts: ShutdownOptions) -> None:
         stack.callback(lambda: [bot.stop() for bot in bots])
         sim.add_queue(TARGET_QUEUE)
         asks = make_asks(sim, opts.commands, "0S")
-        env = bot_env(slack, sim, database_url, GENESYS_RATE_LIMIT_PER_MINUTE="20000", GENESYS_RATE_BURST="200",
-                      GENESYS_READ_TIMEOUT="10", GENESYS_REQUEST_DEADLINE="15", LOG_LEVEL="WARNING", **opts.bot_env)
+        env = bot_env(slack, sim, database_url, **GENESYS_DEFAULTS, GENESYS_RATE_LIMIT_PER_MINUTE="20000",
+                      GENESYS_RATE_BURST="200", LOG_LEVEL="WARNING", **opts.bot_env)
         grace = float(env.get("SHUTDOWN_GRACE_SECONDS") or DEFAULT_GRACE)
 
-        def start(name: str) -> BotProcess:
-            bot = BotProcess(env, port=free_port(), log_path=workdir / f"{name}.log")
+        def start(name: str) -> Bot:
+            bot = Bot(env, workdir / f"{name}.log")
             bots.append(bot)
             bot.wait_ready(timeout=180)
             return bot
@@ -151,7 +155,7 @@ def _run(ctx: Any, res: ScenarioResult, opts: ShutdownOptions) -> None:
         stop.posts_before = len(_posts(sim))
         stop.sigterm_at = time.monotonic()
         stop.exit_seconds = first.terminate(timeout=KILL_AFTER)
-        stop.exit_code = first.proc.returncode
+        stop.exit_code = first.process.proc.returncode
         stop.killed = stop.exit_seconds >= KILL_AFTER
         stop.answered_before_restart = sum(1 for a in asks if _answered(slack, a))
 
@@ -175,9 +179,12 @@ def report(res: ScenarioResult, opts: ShutdownOptions, asks: list[Ask], t: Tally
     last = max((a.answered_at for a in asks if a.answered_at is not None), default=float("nan"))
     exit_value = f"{stop.exit_seconds:.2f} s" if not stop.killed else f"> {KILL_AFTER:g} s (SIGKILL)"
     with_final = len(asks) - t.finals.get("none", 0)
+    acked = sum(1 for a in asks if a.acked)
     res.rows += [
         Row(name, f"SIGTERM → process exited ({len(asks)} commands in flight)", exit_value, f"≤ {grace:g} s",
             verdict(not stop.killed and stop.exit_seconds <= grace), stop.exit_seconds),
+        Row(name, "commands acked before SIGTERM", f"{acked} of {len(asks)}", f"= {len(asks)}",
+            verdict(acked == len(asks)), acked),
         Row(name, "requesters with a final answer after the restart", f"{with_final} of {len(asks)}",
             f"= {len(asks)}", verdict(with_final == len(asks)), with_final),
         Row(name, "conversations transferred twice", str(len(t.duplicate_transfers)), "0",
@@ -197,6 +204,24 @@ def report(res: ScenarioResult, opts: ShutdownOptions, asks: list[Ask], t: Tally
         f"the new process (recovery lines in its log: {logs.count('recovering request')}).")
     res.notes += detail_notes(t, asks)
     res.data = {"exit_seconds": stop.exit_seconds, "killed": stop.killed, "with_final": with_final}
+
+
+def smoke_check(rows: dict[str, Any]) -> list[str]:
+    """Sanity of a tiny run (rows: measure -> raw). Counts only, no timings."""
+    try:
+        with_final = _one(rows, "requesters with a final answer")
+        checks = {
+            "exit time measured": _one(rows, "SIGTERM → process exited") > 0,
+            "every acked requester answered": with_final >= _one(rows, "commands acked before SIGTERM") > 0,
+            "nobody transferred twice": _one(rows, "conversations transferred twice") == 0,
+            "wrong outcomes": _one(rows, "wrong outcomes") == 0,
+            "duplicate posts counted": _one(rows, "duplicate Slack posts") >= 0,
+            "SIGTERM came before the restart": _one(rows, "SIGTERM → last final answer")
+            >= _one(rows, "restart → last final answer"),
+        }
+    except (KeyError, TypeError) as error:
+        return [f"rows: {error}"]
+    return [name for name, ok in checks.items() if not ok]
 
 
 def main(argv: list[str] | None = None) -> int:
