@@ -108,6 +108,7 @@ def run(ctx: Any) -> ScenarioResult:
 @dataclass
 class Stop:
     posts_before: int = 0  # replace POSTs the simulator had seen at SIGTERM
+    posts_at_exit: int = 0  # ... and when the process had exited
     exit_seconds: float = 0.0
     exit_code: int | None = None
     killed: bool = False
@@ -156,6 +157,7 @@ def _run(ctx: Any, res: ScenarioResult, opts: ShutdownOptions) -> None:
         stop.sigterm_at = time.monotonic()
         stop.exit_seconds = first.terminate(timeout=KILL_AFTER)
         stop.exit_code = first.process.proc.returncode
+        stop.posts_at_exit = len(_posts(sim))
         stop.killed = stop.exit_seconds >= KILL_AFTER
         stop.answered_before_restart = sum(1 for a in asks if _answered(slack, a))
 
@@ -199,7 +201,7 @@ def report(res: ScenarioResult, opts: ShutdownOptions, asks: list[Ask], t: Tally
     res.notes.append(
         f"Genesys simulator latency {opts.latency:g} s per response, no simulator rate limit (bot limiter "
         f"20000/min); SQLite; SIGTERM once all {len(asks)} commands were acked and a replace POST had gone out "
-        f"({stop.posts_before} POSTs seen by then). Exit code {stop.exit_code}. "
+        f"({stop.posts_before} POSTs seen by then, {stop.posts_at_exit} by the exit). Exit code {stop.exit_code}. "
         f"{stop.answered_before_restart} requesters had their final answer before the restart; the rest came from "
         f"the new process (recovery lines in its log: {logs.count('recovering request')}).")
     res.notes += detail_notes(t, asks)
