@@ -17,7 +17,7 @@ from bench.core import Ack, Context, ScenarioResult, latency_rows, post_signed, 
 
 NAME = "5. Options latency (queue typeahead, Genesys slow)"
 P99_TARGET = 0.200
-TINY = {"options_requests": 12, "options_in_flight": 3, "options_queues": 12}
+TINY = {"options_requests": 12, "options_in_flight": 3, "options_queues": 12, "options_rate": 20.0}
 TYPED = ("", "sup", "support", "support tier 2", "SUPPORT_TIER", "bill", "sales", "tier 1", "queue 0", "q")
 
 
@@ -25,11 +25,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--options-requests", type=int, default=200, help="block_suggestion requests to send")
     p.add_argument("--options-in-flight", type=int, default=10, help="requests in flight")
     p.add_argument("--options-queues", type=int, default=120, help="queues in the org")
+    p.add_argument("--options-rate", type=float, default=10.0,
+                   help="requests started per second (people typing), so the run overlaps the slow refreshes")
 
 
 def check_arguments(args: argparse.Namespace) -> str | None:
-    if min(args.options_requests, args.options_in_flight, args.options_queues) < 1:
-        return "--options-requests, --options-in-flight and --options-queues must be at least 1"
+    if min(args.options_requests, args.options_in_flight, args.options_queues, args.options_rate) <= 0:
+        return "--options-requests, --options-in-flight, --options-queues and --options-rate must be positive"
     return None
 
 
@@ -52,14 +54,38 @@ def _options(ack: Ack) -> list[dict] | None:
         return None
 
 
-def _warm(client, timeout: float = 90.0) -> float:
-    """Ask until the typeahead answers with queues (the list has been loaded once); seconds it took."""
+def _shows_health(options: list[dict] | None) -> bool:
+    return bool(options) and any("available" in o["text"]["text"] for o in options)
+
+
+def _warm(client, timeout: float = 90.0, health_timeout: float = 30.0) -> tuple[float, bool]:
+    """Ask until the typeahead answers with queues (the list has been loaded once), then (bounded) until
+    it shows health; seconds until the first, and whether health showed."""
     started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if _options(post_signed(client, client.suggestion_body(""))):
-            return time.monotonic() - started
+    while not _options(post_signed(client, client.suggestion_body("support"))):
+        if time.monotonic() - started > timeout:
+            raise RuntimeError(f"the typeahead never answered with queues within {timeout:g} s")
         time.sleep(0.1)
-    raise RuntimeError(f"the typeahead never answered with queues within {timeout:g} s")
+    loaded = time.monotonic() - started
+    deadline = time.monotonic() + health_timeout
+    while time.monotonic() < deadline:
+        if _shows_health(_options(post_signed(client, client.suggestion_body("support")))):
+            return loaded, True
+        time.sleep(0.2)
+    return loaded, False
+
+
+def _paced(client, bodies: list[str], in_flight: int, rate: float) -> list[Ack]:
+    """Request i starts at i/rate seconds (or as soon as one of `in_flight` clients is free)."""
+    t0 = time.monotonic()
+
+    def one(item: tuple[int, str]) -> Ack:
+        i, body = item
+        time.sleep(max(0.0, t0 + i / rate - time.monotonic()))
+        return post_signed(client, body)
+
+    with ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="slack-client") as pool:
+        return list(pool.map(one, enumerate(bodies)))
 
 
 def run(ctx: Context) -> ScenarioResult:
@@ -72,19 +98,20 @@ def run(ctx: Context) -> ScenarioResult:
         try:
             bot.wait_ready()
             client = ctx.client(bot)
-            warm = _warm(client)
+            warm, warm_health = _warm(client)
             sim.set_latency(a.latency)
             before = len(sim.requests)
+            started = time.monotonic()
             bodies = [client.suggestion_body(TYPED[i % len(TYPED)]) for i in range(n)]
-            with ThreadPoolExecutor(max_workers=a.options_in_flight, thread_name_prefix="slack-client") as pool:
-                acks = list(pool.map(lambda body: post_signed(client, body), bodies))
+            acks = _paced(client, bodies, a.options_in_flight, a.options_rate)
+            took = time.monotonic() - started
             genesys_during = len(sim.requests) - before
         finally:
             bot.stop()
     answers = [_options(x) for x in acks]
     ok = sum(1 for o in answers if o is not None)
     with_queues = sum(1 for o in answers if o)
-    with_health = sum(1 for o in answers if o and any("available" in x["text"]["text"] for x in o))
+    with_health = sum(1 for o in answers if _shows_health(o))
     lat = [x.elapsed for x in acks]
     res.add(f"answers ({n} requests, {a.options_in_flight} in flight)", f"{ok} ok", f"{n} ok", verdict(ok == n), ok)
     latency_rows(res, "options latency", lat, p99_target=P99_TARGET)
@@ -92,8 +119,10 @@ def run(ctx: Context) -> ScenarioResult:
     res.add("answers showing health", str(with_health), "(no target)", "info", with_health)
     res.note(
         f"{a.options_queues} queues; the first answer with queues came {warm:.1f} s after /readyz (list loaded "
-        f"once); then the simulator delayed every response by {a.latency:g} s. Typed values cycle through "
-        f"{list(TYPED)}. Genesys received {genesys_during} requests during the run (background refresh). "
+        f"once), health {'showed' if warm_health else 'had not shown within 30 s'} before the run; then the "
+        f"simulator delayed every response by {a.latency:g} s. {n} requests started at {a.options_rate:g}/s "
+        f"(at most {a.options_in_flight} in flight) over {took:.1f} s; typed values cycle through {list(TYPED)}. "
+        f"Genesys received {genesys_during} requests meanwhile (the bot's background refresh). "
         "Latency = client-side, connect+send to the full response."
     )
     bad = [(x.status, x.error, x.body[:80]) for x, o in zip(acks, answers, strict=True) if o is None][:3]
