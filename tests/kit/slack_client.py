@@ -80,9 +80,25 @@ class SlackClientSide:
         body, key = self.command_body(text, user=user, channel=channel, key=key, trigger_id=trigger_id)
         return self.post(body, **kw), key
 
-    def interaction(self, payload: dict, **kw) -> Reply:
+    def interaction_body(self, payload: dict) -> str:
+        """The form body Slack POSTs for an interaction payload (block_actions, view_submission, …)."""
         payload = {"api_app_id": APP, "token": "deprecated", "team": {"id": TEAM, "domain": "test"}, **payload}
-        return self.post(f"payload={quote(json.dumps(payload))}", **kw)
+        return f"payload={quote(json.dumps(payload))}"
+
+    def interaction(self, payload: dict, **kw) -> Reply:
+        return self.post(self.interaction_body(payload), **kw)
+
+    def suggestion_body(self, value: str, *, user: str = "U0LEAD001", action_id: str = "queue",
+                        callback_id: str = "transfer_modal") -> str:
+        """A block_suggestion for the form's `action_id` external select, as Slack sends it while someone
+        types. The view hash differs per call so two identical questions are not taken for a replay."""
+        view = {"id": "V0FORM", "type": "modal", "callback_id": callback_id, "hash": uuid.uuid4().hex}
+        return self.interaction_body({
+            "type": "block_suggestion", "user": {"id": user, "username": user.lower(), "name": user.lower(),
+                                                 "team_id": TEAM},
+            "container": {"type": "view", "view_id": view["id"]}, "action_id": action_id, "block_id": action_id,
+            "value": value, "view": view,
+        })
 
     def click(self, action_id: str, value: str, *, user: str, channel: str = "C0FLOOR01",
               message_ts: str = "1.000001", key: str | None = None, container: dict | None = None) -> tuple[Reply, str]:
