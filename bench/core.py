@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import math
 import threading
 import time
@@ -201,16 +202,17 @@ def _status_kb(pid: int, name: str) -> int:
 
 @dataclass
 class Ack:
-    key: str  # the response_url key (slash commands) or a fresh id
+    key: str  # the response_url key (slash commands) or ""
     status: int  # 0: no response (error set)
     body: str
     started: float  # time.monotonic() just before the request was sent (connect included)
-    elapsed: float  # seconds, send -> full response read
+    elapsed: float  # seconds, send (connect included) -> full response read
     error: str | None = None
+    connect: float = float("nan")  # seconds the TCP connect took (≈1 s or more: a SYN was retransmitted)
 
     @property
     def ok(self) -> bool:
-        """A 200 that is the bot's "Working on it" (slash commands) or any 200 (ok_any)."""
+        """A 200 that is the bot's "Working on it" (slash commands); ok_any for any 200."""
         return self.status == 200 and "Working on it" in self.body
 
     @property
@@ -218,15 +220,31 @@ class Ack:
         return self.status == 200
 
 
-def post_signed(client: SlackClientSide, body: str, key: str = "", **kw: Any) -> Ack:
-    """POST a signed body to /slack/events; a connection error is returned as an Ack, not raised."""
+def post_signed(client: SlackClientSide, body: str, key: str = "", timeout: float = 30.0) -> Ack:
+    """POST a body to /slack/events, signed with the kit's secret at the moment of sending; a new
+    connection each time. Timed client-side; a connection error is returned as an Ack, not raised."""
+    ts = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": client.verifier.generate_signature(timestamp=ts, body=body),
+    }
+    data = body.encode()
     started = time.monotonic()
     t0 = time.perf_counter()
+    connect = float("nan")
+    conn = http.client.HTTPConnection(client.host, client.port, timeout=timeout)
     try:
-        reply = client.post(body, **kw)
+        conn.connect()
+        connect = time.perf_counter() - t0
+        conn.request("POST", "/slack/events", body=data, headers=headers)
+        response = conn.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        return Ack(key, response.status, text, started, time.perf_counter() - t0, connect=connect)
     except OSError as error:
-        return Ack(key, 0, "", started, time.perf_counter() - t0, f"{type(error).__name__}: {error}")
-    return Ack(key, reply.status, reply.body, started, reply.elapsed)
+        return Ack(key, 0, "", started, time.perf_counter() - t0, f"{type(error).__name__}: {error}", connect)
+    finally:
+        conn.close()
 
 
 def send_commands(client: SlackClientSide, texts: list[str], in_flight: int, *, user: str = "U0AGENT01") -> list[Ack]:

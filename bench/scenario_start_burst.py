@@ -188,9 +188,18 @@ def run(ctx: Context) -> ScenarioResult:
         f"moment it answers 200; latency = client-side, connect+send to the full response. Bot /readyz right "
         f"after each burst: {', '.join(readiness)} (Genesys client loaded and logged in, or not yet)."
     )
+    slow_connects = [sum(1 for run in runs for x in run if x.connect >= 0.9) for runs in (bot_runs, plain_runs)]
+    res.note(
+        f"Acks whose TCP connect alone took ≥ 0.9 s (a SYN retransmitted: the listener's queue was full or "
+        f"not yet served): bot {slow_connects[0]}, plain Bolt {slow_connects[1]}. Slowest connect: bot "
+        f"{ms(max((x.connect for run in bot_runs for x in run), default=float('nan')))}, plain Bolt "
+        f"{ms(max((x.connect for run in plain_runs for x in run), default=float('nan')))}."
+    )
     bad = [(x.status, x.error, x.body[:80]) for run in bot_runs + plain_runs for x in run if not x.ok][:3]
     if bad:
         res.note(f"failed acks: {bad}")
     res.data = {"bot_per_run": [[x.elapsed for x in run] for run in bot_runs],
-                "plain_per_run": [[x.elapsed for x in run] for run in plain_runs]}
+                "plain_per_run": [[x.elapsed for x in run] for run in plain_runs],
+                "bot_connect_per_run": [[x.connect for x in run] for run in bot_runs],
+                "plain_connect_per_run": [[x.connect for x in run] for run in plain_runs]}
     return res
