@@ -15,7 +15,6 @@ import http.client
 import math
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -372,10 +371,6 @@ class Context:
             with contextlib.suppress(Exception):
                 closer()
         self.slack.stop()
-
-
-def new_key() -> str:
-    return uuid.uuid4().hex
 
 
 # ---------------------------------------------------------------------------------------------
