@@ -39,6 +39,7 @@ __all__ = [
     "ScenarioResult",
     "fire_together",
     "flat",
+    "http_get",
     "latency_rows",
     "ms",
     "percentile",
@@ -167,8 +168,35 @@ class Bot:
         return self._retry(lambda: self.process.wait_healthy(timeout))
 
     def wait_ready(self, timeout: float = 120.0) -> float:
-        """Seconds from process start to GET /readyz = 200 (store, Genesys client and token, Slack auth)."""
-        return self._retry(lambda: self.process.wait_ready(timeout))
+        """Seconds from process start to GET /readyz = 200 (store, Genesys client and token, Slack auth).
+
+        Waits for /healthz to say the Genesys client is loaded first: /readyz caches a failing Genesys
+        check for 10 s, so asking it while the SDK loads would only add up to 10 s of waiting."""
+        def wait() -> float:
+            self.process.wait_healthy(timeout)
+            self.wait_genesys_loaded(timeout)
+            return self.process.wait_ready(timeout)
+
+        return self._retry(wait)
+
+    def wait_genesys_loaded(self, timeout: float = 120.0, poll: float = 0.02) -> float:
+        """Seconds from process start until /healthz says the Genesys SDK client is built
+        (`"genesys": "ready"`); unlike /readyz this has no cached check in between."""
+        import json
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.proc.poll() is not None:
+                raise RuntimeError(f"bot exited with {self.process.proc.returncode}: {self.log()[-3000:]}")
+            with contextlib.suppress(OSError, ValueError):
+                status, body = http_get(self.port, "/healthz")
+                genesys = json.loads(body).get("genesys") if status == 200 else None
+                if genesys == "ready":
+                    return time.monotonic() - self.started
+                if genesys == "failed":
+                    raise RuntimeError(f"the bot's Genesys client failed to load: {self.log()[-3000:]}")
+            time.sleep(poll)
+        raise RuntimeError(f"the Genesys client was not loaded after {timeout:g} s: {self.log()[-3000:]}")
 
     def log(self) -> str:
         return self.process.log()
@@ -185,6 +213,17 @@ class Bot:
 
     def stop(self) -> None:
         self.process.stop()
+
+
+def http_get(port: int, path: str, timeout: float = 2.0) -> tuple[int, str]:
+    """GET http://127.0.0.1:<port><path>: (status, body). Raises OSError when nothing answers."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
 
 
 def _status_kb(pid: int, name: str) -> int:

@@ -81,6 +81,7 @@ def check_burst(rows):
 
 def check_memory(rows):
     assert one(rows, "process start → GET /healthz") > 0
+    assert one(rows, "process start → Genesys SDK client loaded") >= one(rows, "process start → GET /healthz")
     assert one(rows, "process start → GET /readyz") >= one(rows, "process start → GET /healthz")
     assert one(rows, "transfers confirmed") == 40
     assert 50 < one(rows, "RSS after 20 transfers") < 10_000
