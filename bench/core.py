@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import math
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -39,6 +39,7 @@ __all__ = [
     "ScenarioResult",
     "fire_together",
     "flat",
+    "http_get",
     "latency_rows",
     "ms",
     "percentile",
@@ -167,8 +168,35 @@ class Bot:
         return self._retry(lambda: self.process.wait_healthy(timeout))
 
     def wait_ready(self, timeout: float = 120.0) -> float:
-        """Seconds from process start to GET /readyz = 200 (store, Genesys client and token, Slack auth)."""
-        return self._retry(lambda: self.process.wait_ready(timeout))
+        """Seconds from process start to GET /readyz = 200 (store, Genesys client and token, Slack auth).
+
+        Waits for /healthz to say the Genesys client is loaded first: /readyz caches a failing Genesys
+        check for 10 s, so asking it while the SDK loads would only add up to 10 s of waiting."""
+        def wait() -> float:
+            self.process.wait_healthy(timeout)
+            self.wait_genesys_loaded(timeout)
+            return self.process.wait_ready(timeout)
+
+        return self._retry(wait)
+
+    def wait_genesys_loaded(self, timeout: float = 120.0, poll: float = 0.02) -> float:
+        """Seconds from process start until /healthz says the Genesys SDK client is built
+        (`"genesys": "ready"`); unlike /readyz this has no cached check in between."""
+        import json
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.proc.poll() is not None:
+                raise RuntimeError(f"bot exited with {self.process.proc.returncode}: {self.log()[-3000:]}")
+            with contextlib.suppress(OSError, ValueError):
+                status, body = http_get(self.port, "/healthz")
+                genesys = json.loads(body).get("genesys") if status == 200 else None
+                if genesys == "ready":
+                    return time.monotonic() - self.started
+                if genesys == "failed":
+                    raise RuntimeError(f"the bot's Genesys client failed to load: {self.log()[-3000:]}")
+            time.sleep(poll)
+        raise RuntimeError(f"the Genesys client was not loaded after {timeout:g} s: {self.log()[-3000:]}")
 
     def log(self) -> str:
         return self.process.log()
@@ -187,6 +215,17 @@ class Bot:
         self.process.stop()
 
 
+def http_get(port: int, path: str, timeout: float = 2.0) -> tuple[int, str]:
+    """GET http://127.0.0.1:<port><path>: (status, body). Raises OSError when nothing answers."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+
+
 def _status_kb(pid: int, name: str) -> int:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -201,16 +240,17 @@ def _status_kb(pid: int, name: str) -> int:
 
 @dataclass
 class Ack:
-    key: str  # the response_url key (slash commands) or a fresh id
+    key: str  # the response_url key (slash commands) or ""
     status: int  # 0: no response (error set)
     body: str
     started: float  # time.monotonic() just before the request was sent (connect included)
-    elapsed: float  # seconds, send -> full response read
+    elapsed: float  # seconds, send (connect included) -> full response read
     error: str | None = None
+    connect: float = float("nan")  # seconds the TCP connect took (≈1 s or more: a SYN was retransmitted)
 
     @property
     def ok(self) -> bool:
-        """A 200 that is the bot's "Working on it" (slash commands) or any 200 (ok_any)."""
+        """A 200 that is the bot's "Working on it" (slash commands); ok_any for any 200."""
         return self.status == 200 and "Working on it" in self.body
 
     @property
@@ -218,15 +258,31 @@ class Ack:
         return self.status == 200
 
 
-def post_signed(client: SlackClientSide, body: str, key: str = "", **kw: Any) -> Ack:
-    """POST a signed body to /slack/events; a connection error is returned as an Ack, not raised."""
+def post_signed(client: SlackClientSide, body: str, key: str = "", timeout: float = 30.0) -> Ack:
+    """POST a body to /slack/events, signed with the kit's secret at the moment of sending; a new
+    connection each time. Timed client-side; a connection error is returned as an Ack, not raised."""
+    ts = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": client.verifier.generate_signature(timestamp=ts, body=body),
+    }
+    data = body.encode()
     started = time.monotonic()
     t0 = time.perf_counter()
+    connect = float("nan")
+    conn = http.client.HTTPConnection(client.host, client.port, timeout=timeout)
     try:
-        reply = client.post(body, **kw)
+        conn.connect()
+        connect = time.perf_counter() - t0
+        conn.request("POST", "/slack/events", body=data, headers=headers)
+        response = conn.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        return Ack(key, response.status, text, started, time.perf_counter() - t0, connect=connect)
     except OSError as error:
-        return Ack(key, 0, "", started, time.perf_counter() - t0, f"{type(error).__name__}: {error}")
-    return Ack(key, reply.status, reply.body, started, reply.elapsed)
+        return Ack(key, 0, "", started, time.perf_counter() - t0, f"{type(error).__name__}: {error}", connect)
+    finally:
+        conn.close()
 
 
 def send_commands(client: SlackClientSide, texts: list[str], in_flight: int, *, user: str = "U0AGENT01") -> list[Ack]:
@@ -354,10 +410,6 @@ class Context:
             with contextlib.suppress(Exception):
                 closer()
         self.slack.stop()
-
-
-def new_key() -> str:
-    return uuid.uuid4().hex
 
 
 # ---------------------------------------------------------------------------------------------

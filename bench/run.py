@@ -23,12 +23,16 @@ Writing a scenario
 ------------------
 A scenario is a module with
 
-    NAME = "5. Options latency"                  # optional; the title of its rows
-    def add_arguments(parser): ...               # optional: its own flags (argparse)
-    TINY = {"options_requests": 10}              # optional: flag dest -> value under --tiny
+    NAME = "6. Fault run"                        # the title of its rows: ScenarioResult(NAME)
+    def add_arguments(parser): ...               # optional: its own flags (argparse group)
+    def check_arguments(args) -> str | None: ... # optional: a problem with them, or None
+    TINY = {"fault_transfers": 5}                # optional: flag dest -> value under --tiny
+    def smoke_check(rows) -> list[str]: ...      # optional: see below
     def run(ctx: Context) -> ScenarioResult: ... # required
 
-and one line in SCENARIOS below. Import only from bench.core (never bench.run), which gives:
+and one line in SCENARIOS below (6 and 7 are there already, imported when their files exist).
+Import only from bench.core and bench.sim (never bench.run). A scenario that raises is reported
+as ERROR and the run goes on. bench.core gives:
 
 - Context (ctx): `ctx.args` (all flags; `ctx.args.tiny` for the smoke test's tiny run; global
   `rate_limit`, `burst`, `latency`), `ctx.workdir`, `ctx.slack` (one FakeSlack for the run),
@@ -40,9 +44,13 @@ and one line in SCENARIOS below. Import only from bench.core (never bench.run), 
   `.wait_ready()` (seconds since start), `.terminate()` (SIGTERM, seconds to exit), `.stop()`,
   `.log()`, `.rss_mb()`, `.hwm_mb()`, `.process` (the BotProcess itself).
 - Timing: `post_signed(client, body, key)` -> Ack (status, body, started, elapsed; errors returned,
-  not raised), `send_commands(client, texts, in_flight)`, `fire_together(client, bodies, event)`.
+  not raised), `send_commands(client, texts, in_flight)`, `fire_together(client, bodies, trigger)` (threads
+  parked, then all post the moment trigger() returns); Ack.connect is the TCP connect alone.
 - Slack's side: `slack_results(slack, keys)`, `wait_results(slack, keys, timeout, done=...)`
   (posts per response_url key, time-stamped with time.monotonic(), the simulator's clock), `flat()`.
+- A result's wording (bot/slack/render/describe.py): `last_result(posts)` (what the channel shows
+  now), `is_confirmed(text)`, `is_final(text)`, `NOT_YET_CONFIRMED`, `channel_results(posts)`.
+- bench.sim: `live_calls(sim, n)` (connected calls), `kind_of(recorded_request)`, `conversation_of(...)`.
 - Report: `ScenarioResult(NAME)`, `res.add(measure, value, limit, verdict, raw)`, `res.note(text)`,
   `verdict(ok)` ("met"/"MISSED"; "info" when there is no target), `percentile`, `ms`,
   `latency_rows(res, label, seconds, p99_target=...)`.

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 from bench.core import (
     SLACK_ACK_LIMIT,
     Context,
     ScenarioResult,
+    http_get,
     is_confirmed,
     last_result,
     ms,
@@ -57,6 +60,31 @@ def import_baseline(runs: int = 3) -> tuple[float, float]:
     return statistics.median(times), max(rss)
 
 
+class ReadyzProbe:
+    """GET /readyz every second, as a readiness probe would, from now until it answers 200."""
+
+    def __init__(self, port: int, started: float, period: float = 1.0, timeout: float = 120.0) -> None:
+        self.at: float | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._poll, args=(port, started, period, timeout), daemon=True)
+        self._thread.start()
+
+    def _poll(self, port: int, started: float, period: float, timeout: float) -> None:
+        while time.monotonic() - started < timeout:
+            with contextlib.suppress(OSError):
+                if http_get(port, "/readyz")[0] == 200:
+                    self.at = time.monotonic() - started
+                    break
+            time.sleep(period)
+        self._done.set()
+
+    def wait(self) -> float:
+        self._done.wait()
+        if self.at is None:
+            raise RuntimeError("/readyz never answered 200")
+        return self.at
+
+
 def _batch(ctx: Context, client, calls: list[str], in_flight: int) -> tuple[int, float]:
     started = time.monotonic()
     acks = send_commands(client, [f"{cid} Billing" for cid in calls], in_flight)
@@ -78,9 +106,11 @@ def run(ctx: Context) -> ScenarioResult:
         bot = ctx.start_bot(sim, "s4-memory", GENESYS_RATE_LIMIT_PER_MINUTE=100000, GENESYS_RATE_BURST=10000)
         try:
             healthy = bot.wait_healthy()
+            probe = ReadyzProbe(bot.port, bot.started)
             client = ctx.client(bot)
             early_acks = send_commands(client, [f"{cid} Billing" for cid in early_calls], len(early_calls))
-            ready = bot.wait_ready()
+            loaded = bot.wait_genesys_loaded()
+            ready = probe.wait()
             early_posts = wait_results(ctx.slack, [x.key for x in early_acks], 60,
                                        lambda p: is_confirmed(last_result(p)))
             rss_ready = bot.rss_mb()
@@ -106,8 +136,10 @@ def run(ctx: Context) -> ScenarioResult:
             verdict(healthy <= READY_TARGET), healthy)
     res.add(f"ack of {len(early_acks)} commands sent at healthz (SDK still loading), max", ms(early_max),
             f"< {SLACK_ACK_LIMIT:.0f} s", verdict(early_max < SLACK_ACK_LIMIT), early_max)
-    res.add("process start → GET /readyz = 200 (Genesys client, token, Slack auth)", f"{ready:.2f} s",
-            f"vs import alone {base_time:.2f} s (no target)", "info", ready)
+    res.add("process start → Genesys SDK client loaded (/healthz)", f"{loaded:.2f} s",
+            f"vs import alone {base_time:.2f} s (no target)", "info", loaded)
+    res.add("process start → GET /readyz = 200, probed every 1 s from /healthz 200", f"{ready:.2f} s",
+            "(no target)", "info", ready)
     res.add("RSS when ready", f"{rss_ready:.0f} MB", f"≤ {RSS_TARGET_MB:.0f} MB (import alone {base_rss:.0f} MB)",
             verdict(rss_ready <= RSS_TARGET_MB), rss_ready)
     res.add(f"transfers confirmed ({2 * n} in two batches)", str(done1 + done2), f"= {2 * n}",

@@ -106,6 +106,8 @@ def run(ctx: Context) -> ScenarioResult:
             acks = _paced(client, bodies, a.options_in_flight, a.options_rate)
             took = time.monotonic() - started
             genesys_during = len(sim.requests) - before
+            answered = [(r.method, r.path.rsplit("/", 2)[-2:], round(r.at - started, 3), r.status)
+                        for r in sim.requests[before:]]
         finally:
             bot.stop()
     answers = [_options(x) for x in acks]
@@ -125,6 +127,8 @@ def run(ctx: Context) -> ScenarioResult:
         f"Genesys received {genesys_during} requests meanwhile (the bot's background refresh). "
         "Latency = client-side, connect+send to the full response."
     )
+    res.data = {"latencies": [(round(x.started - started, 3), round(x.elapsed, 4)) for x in acks],
+                "genesys_requests": answered}
     bad = [(x.status, x.error, x.body[:80]) for x, o in zip(acks, answers, strict=True) if o is None][:3]
     if bad:
         res.note(f"failed answers: {bad}")

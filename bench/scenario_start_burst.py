@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import http.client
 import os
 import subprocess
 import sys
@@ -20,12 +19,12 @@ import time
 from collections.abc import Callable
 
 from bench.core import (
-    HOST,
     ROOT,
     Ack,
     Context,
     ScenarioResult,
     fire_together,
+    http_get,
     latency_rows,
     ms,
     percentile,
@@ -52,24 +51,13 @@ def check_arguments(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _status(port: int, path: str, timeout: float = 1.0) -> int:
-    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
-
-
 def wait_first_200(port: int, started: float, alive: Callable[[], bool], timeout: float = 90.0) -> float:
     """Poll GET /healthz every 5 ms; seconds from process start to the first 200."""
     while time.monotonic() - started < timeout:
         if not alive():
             raise RuntimeError("the process exited before /healthz answered")
         with contextlib.suppress(OSError):
-            if _status(port, "/healthz") == 200:
+            if http_get(port, "/healthz", timeout=1.0)[0] == 200:
                 return time.monotonic() - started
         time.sleep(0.005)
     raise RuntimeError(f"/healthz did not answer 200 within {timeout:g} s")
@@ -117,15 +105,14 @@ def run_bot(ctx: Context, n: int) -> tuple[list[Ack], float, str]:
         sim.add_queue("Billing")
         calls = live_calls(sim, n)
         bot = ctx.start_bot(sim, "s1b-bot", GENESYS_RATE_LIMIT_PER_MINUTE=a.rate_limit, GENESYS_RATE_BURST=a.burst)
-        ready = 0
         try:
             acks, healthy = _burst(ctx, bot.port, bot.started, lambda: bot.process.proc.poll() is None,
                                    [f"{cid} Billing" for cid in calls])
-            with contextlib.suppress(OSError):
-                ready = _status(bot.port, "/readyz", timeout=5.0)
+            loaded = bot.wait_genesys_loaded()
         finally:
             bot.stop()
-    return acks, healthy, "ready" if ready == 200 else "not ready"
+    last_ack = max((x.started + x.elapsed for x in acks if x.status), default=float("nan")) - bot.started
+    return acks, healthy, f"burst {healthy:.2f}–{last_ack:.2f} s, SDK client loaded at {loaded:.2f} s"
 
 
 def run_plain(ctx: Context, n: int, threads: int) -> tuple[list[Ack], float]:
@@ -185,12 +172,22 @@ def run(ctx: Context) -> ScenarioResult:
         f"{a.start_runs} runs of each, alternating bot, plain Bolt, bot, …; each a fresh process. Genesys simulator "
         f"latency {a.latency:g} s on every response (bot only; the plain app never calls Genesys); waitress with "
         f"{threads} threads in both. /healthz polled every 5 ms; {n} client threads parked beforehand send the "
-        f"moment it answers 200; latency = client-side, connect+send to the full response. Bot /readyz right "
-        f"after each burst: {', '.join(readiness)} (Genesys client loaded and logged in, or not yet)."
+        f"moment it answers 200; latency = client-side, connect+send to the full response. Bot runs, seconds "
+        f"after process start (from the first /healthz 200 to the last ack; when /healthz first said the "
+        f"Genesys SDK client was built): {'; '.join(readiness)}."
+    )
+    slow_connects = [sum(1 for run in runs for x in run if x.connect >= 0.9) for runs in (bot_runs, plain_runs)]
+    res.note(
+        f"Acks whose TCP connect alone took ≥ 0.9 s (a SYN retransmitted: the listener's queue was full or "
+        f"not yet served): bot {slow_connects[0]}, plain Bolt {slow_connects[1]}. Slowest connect: bot "
+        f"{ms(max((x.connect for run in bot_runs for x in run), default=float('nan')))}, plain Bolt "
+        f"{ms(max((x.connect for run in plain_runs for x in run), default=float('nan')))}."
     )
     bad = [(x.status, x.error, x.body[:80]) for run in bot_runs + plain_runs for x in run if not x.ok][:3]
     if bad:
         res.note(f"failed acks: {bad}")
     res.data = {"bot_per_run": [[x.elapsed for x in run] for run in bot_runs],
-                "plain_per_run": [[x.elapsed for x in run] for run in plain_runs]}
+                "plain_per_run": [[x.elapsed for x in run] for run in plain_runs],
+                "bot_connect_per_run": [[x.connect for x in run] for run in bot_runs],
+                "plain_connect_per_run": [[x.connect for x in run] for run in plain_runs]}
     return res
