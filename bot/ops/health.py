@@ -20,13 +20,17 @@ class Check:
     run: Callable[[], str | None]
     """Returns None when fine, else the reason (safe to show)."""
     cache_seconds: float = 5.0
+    failing_cache_seconds: float = 1.0
+    """A failing answer is kept briefly: a probe must see "ready" soon after the cause is gone
+    (the Genesys check used to keep "still loading" for 10 s after the SDK was built)."""
     _at: float = field(default=-1e9)
     _result: str | None = field(default="not checked yet")
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def result(self) -> str | None:
         with self._lock:
-            if time.monotonic() - self._at < self.cache_seconds:
+            keep = self.cache_seconds if self._result is None else self.failing_cache_seconds
+            if time.monotonic() - self._at < keep:
                 return self._result
         try:
             outcome = self.run()
