@@ -161,8 +161,11 @@ def run(ctx: Context) -> ScenarioResult:
     latency_rows(res, "plain Bolt: ack latency", plain_lat, p99_target=None)
     res.add("plain Bolt: slowest ack in each run", _per_run(plain_runs), "(no target)", "info",
             [max((x.elapsed for x in run), default=None) for run in plain_runs])
-    bot_p99, plain_p99 = percentile(bot_lat, 99), percentile(plain_lat, 99)
-    res.add("bot p99 vs plain Bolt p99", f"{ms(bot_p99)} vs {ms(plain_p99)}",
+    # Compared run by run (median over runs of each run's p99), so that one run's outlier on either
+    # side (plain Bolt calls auth.test on its first requests) can't decide the verdict alone.
+    bot_p99 = percentile([percentile([x.elapsed for x in run], 99) for run in bot_runs if run], 50)
+    plain_p99 = percentile([percentile([x.elapsed for x in run], 99) for run in plain_runs if run], 50)
+    res.add("bot vs plain Bolt: median over runs of each run's p99", f"{ms(bot_p99)} vs {ms(plain_p99)}",
             f"bot ≤ plain × {NO_WORSE_FACTOR:g} (no worse)", verdict(bot_p99 <= plain_p99 * NO_WORSE_FACTOR),
             bot_p99 / plain_p99 if plain_p99 else None)
     res.add("process start → first /healthz 200: bot / plain Bolt (median)",

@@ -55,7 +55,7 @@ def check_start_burst(rows):
         p50, p99, top = (one(rows, f"{who}: ack latency {s}") for s in ("p50", "p99", "max"))
         assert 0 < p50 <= p99 <= top < 60
         assert len(one(rows, f"{who}: slowest ack in each run")) == 1
-    assert one(rows, "bot p99 vs plain Bolt p99") > 0
+    assert one(rows, "bot vs plain Bolt: median over runs of each run's p99") > 0
     assert 0 < one(rows, "process start → first /healthz 200") < 120
 
 
