@@ -24,14 +24,14 @@ class SqlReplayGuard:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Built once: this runs on every Slack request's ack path, and building the statement
+        # cost as much CPU as running it.
+        self._insert = db.insert(replay_keys).on_conflict_do_nothing(index_elements=["key"]).returning(K.key)
 
     def first_time(self, key: str, expires_at: datetime) -> bool:
         """True the first time `key` is seen (shared across replicas); False for a replay."""
-        statement = (
-            self._db.insert(replay_keys).values(key=key, expires_at=utc(expires_at))
-            .on_conflict_do_nothing(index_elements=["key"]).returning(K.key)
-        )
-        return self._db.run(lambda conn: conn.execute(statement).first() is not None, write=True)
+        values = {"key": key, "expires_at": utc(expires_at)}
+        return self._db.run(lambda conn: conn.execute(self._insert, values).first() is not None, write=True)
 
     def purge(self, now: datetime) -> int:
         """Forget keys that expired at or before now; returns how many."""
