@@ -194,21 +194,6 @@ def fresh_postgres_schema() -> Iterator[str]:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-def quiet_disconnects(sim: GenesysSimulator) -> None:
-    """No traceback when a killed bot drops a keep-alive connection to the simulator."""
-    server = getattr(sim, "_server", None)
-    if server is None:
-        return
-    default = server.handle_error
-
-    def handle_error(request: Any, client_address: Any) -> None:
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return
-        default(request, client_address)
-
-    server.handle_error = handle_error
-
-
 # ---------------------------------------------------------------------------------------------
 # requests and what Slack shows for each
 
@@ -534,7 +519,6 @@ def _run(ctx: Any, res: ScenarioResult, opts: FaultOptions) -> None:
     with contextlib.ExitStack() as stack:
         database_url = stack.enter_context(fresh_postgres_schema())
         sim = stack.enter_context(GenesysSimulator(rate_limit_per_minute=opts.rate_limit, burst=opts.burst))
-        quiet_disconnects(sim)
         slack = FlakySlack(seed=opts.seed).start()
         stack.callback(slack.stop)
         sim.add_queue(TARGET_QUEUE)

@@ -40,7 +40,6 @@ from bench.scenario_faults import (
     detail_notes,
     make_asks,
     print_result,
-    quiet_disconnects,
     seen,
     send,
     tally,
@@ -129,7 +128,6 @@ def _run(ctx: Any, res: ScenarioResult, opts: ShutdownOptions) -> None:
     bots: list[Bot] = []
     with contextlib.ExitStack() as stack:
         sim = stack.enter_context(GenesysSimulator(rate_limit_per_minute=None))
-        quiet_disconnects(sim)
         slack = FakeSlack().start()
         stack.callback(slack.stop)
         stack.callback(lambda: [bot.stop() for bot in bots])
