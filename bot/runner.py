@@ -94,10 +94,10 @@ def _run_http(runtime, settings: Settings, stopping: threading.Event) -> int:
 
 
 def _run_socket(runtime, settings: Settings, stopping: threading.Event) -> int:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_sdk.errors import SlackApiError
 
     from bot.slack.bolt_app import make_web_client
+    from bot.slack.socket_mode import TimedSocketModeHandler
 
     server, problem = _serve(runtime, settings, port=settings.ops_port, with_events=False)
     if problem:
@@ -105,7 +105,7 @@ def _run_socket(runtime, settings: Settings, stopping: threading.Event) -> int:
         return _fail(settings, problem)
     # apps.connections.open must go to SLACK_API_URL too (GovSlack), not the SDK's default host.
     opener = make_web_client("", settings.slack_api_url, timeout=10)
-    handler = SocketModeHandler(runtime.slack.bolt_app, settings.slack_app_token, web_client=opener)
+    handler = TimedSocketModeHandler(runtime.slack.bolt_app, settings.slack_app_token, web_client=opener)
     try:
         handler.connect()
     except SlackApiError as error:
