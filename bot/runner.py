@@ -87,7 +87,7 @@ def _run_http(runtime, settings: Settings, stopping: threading.Event) -> int:
     started = time.monotonic()
     log.info("stopping: no new requests; finishing or handing over work in flight")
     server.close()
-    runtime.stop()
+    runtime.stop(grace_seconds=_grace_left(settings, started))
     log.info("stopped in %.1f s", time.monotonic() - started)
     _exit_now(0)
     return 0
@@ -125,15 +125,28 @@ def _run_socket(runtime, settings: Settings, stopping: threading.Event) -> int:
     stopping.wait()
     started = time.monotonic()
     log.info("stopping: closing the Socket Mode connection; finishing or handing over work in flight")
-    try:
-        handler.close()
-    except Exception as error:  # closing a half-open socket must not block the shutdown
-        log.info("socket close: %s", error)
-    runtime.stop()
+    # The SDK's close waits for its own threads (up to a second or more): it runs beside the drain,
+    # bounded, so it can't push the exit past SHUTDOWN_GRACE_SECONDS.
+    closer = threading.Thread(target=_close_socket, args=(handler,), name="socket-close", daemon=True)
+    closer.start()
+    closer.join(min(1.0, settings.shutdown_grace_seconds / 4))
+    runtime.stop(grace_seconds=_grace_left(settings, started))
     server.close()
     log.info("stopped in %.1f s", time.monotonic() - started)
     _exit_now(0)
     return 0
+
+
+def _close_socket(handler) -> None:
+    try:
+        handler.close()
+    except Exception as error:  # closing a half-open socket must not block the shutdown
+        log.info("socket close: %s", error)
+
+
+def _grace_left(settings: Settings, started: float) -> float:
+    """What is left of SHUTDOWN_GRACE_SECONDS since SIGTERM, for Runtime.stop."""
+    return max(0.5, settings.shutdown_grace_seconds - (time.monotonic() - started))
 
 
 def _network_cause(error: OSError) -> str:
