@@ -1,7 +1,7 @@
 """SIGTERM with work in flight (issue 11), in HTTP mode and in Socket Mode.
 
-Thirty requesters run /transfer while Genesys delays every answer by 2 s, then the bot gets
-SIGTERM. It must exit within SHUTDOWN_GRACE_SECONDS (8, the default) plus a margin of 2 s: 10 s
+Fifty requesters (the issue's target) run /transfer while Genesys delays every answer by 2 s,
+then the bot gets SIGTERM. It must exit within SHUTDOWN_GRACE_SECONDS (8, the default) plus a margin of 2 s: 10 s
 is when Kubernetes (or the issue's orchestrator) sends SIGKILL, and the margin covers the signal
 reaching a loaded 2-core machine and the interpreter's own exit, which the bot cannot budget.
 A new process on the same database must then give every requester a final answer, and no
@@ -32,7 +32,7 @@ from tests.kit.slack_client import SlackClientSide
 REPLACE = r"/participants/[^/]+/replace/queue$"
 GRACE = 8.0
 MARGIN = 2.0
-REQUESTERS = 30
+REQUESTERS = 50
 FINAL = re.compile(r"Transferred|Not transferred|may or may not")
 TUNING = {
     "SHUTDOWN_GRACE_SECONDS": str(GRACE), "TRANSFER_WORKERS": "8", "GENESYS_RATE_LIMIT_PER_MINUTE": "20000",
@@ -171,6 +171,7 @@ def test_sigterm_with_work_in_flight_exits_in_time_and_the_next_start_answers_ev
     assert len(in_flight) >= REQUESTERS // 2, "most transfers are still in flight at SIGTERM"
 
     took, code = sigterm(first.proc)
+    print(f"SIGTERM with {len(in_flight)} of {REQUESTERS} requests unanswered: exited {code} after {took:.2f} s")
 
     assert code == 0, first.log()
     assert took <= GRACE + MARGIN, f"exited after {took:.1f} s:\n{first.log()}"
