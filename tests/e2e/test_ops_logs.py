@@ -107,10 +107,10 @@ def test_no_secret_in_any_line_at_debug(sim, slack, tmp_path, fmt):
     bot, facts = drive(sim, slack, tmp_path, fmt)
     output = bot.log_path.read_text(errors="replace")
 
+    assert_no_secret(output, secrets_of(sim, facts))
     assert facts["exit_code"] == 0
     assert "probe crash carrying" in output and "[redacted]" in output  # the crash's text was there, scrubbed
     assert "transfer_approve" in output or "approve click" in output  # the listener crash was logged
-    assert_no_secret(output, secrets_of(sim, facts))
     if fmt == "text":
         assert "Traceback (most recent call last)" in output  # tracebacks are logged, and scrubbed too
 
