@@ -87,17 +87,17 @@ def _run_http(runtime, settings: Settings, stopping: threading.Event) -> int:
     started = time.monotonic()
     log.info("stopping: no new requests; finishing or handing over work in flight")
     server.close()
-    runtime.stop()
+    runtime.stop(grace_seconds=_grace_left(settings, started))
     log.info("stopped in %.1f s", time.monotonic() - started)
     _exit_now(0)
     return 0
 
 
 def _run_socket(runtime, settings: Settings, stopping: threading.Event) -> int:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_sdk.errors import SlackApiError
 
     from bot.slack.bolt_app import make_web_client
+    from bot.slack.socket_mode import TimedSocketModeHandler
 
     server, problem = _serve(runtime, settings, port=settings.ops_port, with_events=False)
     if problem:
@@ -105,7 +105,7 @@ def _run_socket(runtime, settings: Settings, stopping: threading.Event) -> int:
         return _fail(settings, problem)
     # apps.connections.open must go to SLACK_API_URL too (GovSlack), not the SDK's default host.
     opener = make_web_client("", settings.slack_api_url, timeout=10)
-    handler = SocketModeHandler(runtime.slack.bolt_app, settings.slack_app_token, web_client=opener)
+    handler = TimedSocketModeHandler(runtime.slack.bolt_app, settings.slack_app_token, web_client=opener)
     try:
         handler.connect()
     except SlackApiError as error:
@@ -125,15 +125,28 @@ def _run_socket(runtime, settings: Settings, stopping: threading.Event) -> int:
     stopping.wait()
     started = time.monotonic()
     log.info("stopping: closing the Socket Mode connection; finishing or handing over work in flight")
-    try:
-        handler.close()
-    except Exception as error:  # closing a half-open socket must not block the shutdown
-        log.info("socket close: %s", error)
-    runtime.stop()
+    # The SDK's close waits for its own threads (up to a second or more): it runs beside the drain,
+    # bounded, so it can't push the exit past SHUTDOWN_GRACE_SECONDS.
+    closer = threading.Thread(target=_close_socket, args=(handler,), name="socket-close", daemon=True)
+    closer.start()
+    closer.join(min(1.0, settings.shutdown_grace_seconds / 4))
+    runtime.stop(grace_seconds=_grace_left(settings, started))
     server.close()
     log.info("stopped in %.1f s", time.monotonic() - started)
     _exit_now(0)
     return 0
+
+
+def _close_socket(handler) -> None:
+    try:
+        handler.close()
+    except Exception as error:  # closing a half-open socket must not block the shutdown
+        log.info("socket close: %s", error)
+
+
+def _grace_left(settings: Settings, started: float) -> float:
+    """What is left of SHUTDOWN_GRACE_SECONDS since SIGTERM, for Runtime.stop."""
+    return max(0.5, settings.shutdown_grace_seconds - (time.monotonic() - started))
 
 
 def _network_cause(error: OSError) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -58,12 +59,14 @@ class Runtime:
     def stop(self, grace_seconds: float | None = None) -> None:
         """Stop background work, let in-flight transfers finish (bounded), hand the rest over."""
         grace = self.settings.shutdown_grace_seconds if grace_seconds is None else grace_seconds
-        deadline = max(0.5, grace - 1.5)
-        self.sweeper.stop()
+        # 1.5 s are kept for the hand-over, the Slack side and the database; the rest is shared by
+        # the sweeper (its current sweep) and the drain, so together they never exceed the grace.
+        deadline = time.monotonic() + max(0.5, grace - 1.5)
+        self.sweeper.stop(timeout=max(0.0, min(2.0, deadline - time.monotonic())))
         drain = threading.Thread(target=self.executor.shutdown, kwargs={"wait": True, "cancel_futures": False},
                                  daemon=True)
         drain.start()
-        drain.join(deadline)
+        drain.join(max(0.0, deadline - time.monotonic()))
         if drain.is_alive():
             # Work not started yet stays stored (received/approved): the next start or a replica resumes it.
             self.executor.shutdown(wait=False, cancel_futures=True)

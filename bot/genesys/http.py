@@ -20,6 +20,7 @@ transfer POST can act on the *new* holder of the call, so this client is injecte
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Mapping
@@ -37,6 +38,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from bot.genesys.telemetry import RequestMeter
 from bot.genesys.wire import CORRELATION_HEADER, MAX_ERROR_BODY, ErrorInfo, header_value, parse_error_body
 
+log = logging.getLogger(__name__)
 MAX_BODY = 16 << 20  # a good answer larger than this is refused (a queue page is ~100 KB)
 _READ_STEP = 64 << 10
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "OPTIONS"})
@@ -187,17 +189,26 @@ class GuardedHttpClient(AbstractHttpClient):
         try:
             status, reason, headers, data = self._exchange(method, url, kwargs, attempt)
         except TransportFailure:
-            self.meter.attempt(attempt.operation, None, time.monotonic() - started)
+            self._record(attempt, method, None, started)
             raise
-        self.meter.attempt(attempt.operation, status, time.monotonic() - started)
         attempt.status = status
         attempt.headers = headers
+        self._record(attempt, method, status, started)
         text = data.decode("utf-8", errors="replace")
         response = BoundedResponse(status, reason, text, headers)
         if not 200 <= status <= 205:  # the SDK's own success range (rest.py)
             raise HttpStatusError(response, parse_error_body(text))
         _check_readable(text, status, attempt, len(data) > MAX_BODY)
         return response
+
+    def _record(self, attempt: Attempt, method: str, status: int | None, started: float) -> None:
+        """One attempt ended: the metrics, and a DEBUG line with the fields a log search needs."""
+        seconds = time.monotonic() - started
+        self.meter.attempt(attempt.operation, status, seconds)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("Genesys %s (%s): %s", attempt.operation, method, status or "no answer", extra={
+                "operation": attempt.operation, "duration_ms": round(seconds * 1000, 1),
+                "genesys_correlation_id": attempt.correlation_id if status is not None else None})
 
     def _prepare(self, options: HttpRequestOptions, method: str, attempt: Attempt) -> tuple[str, dict[str, Any]]:
         url: str = options.url

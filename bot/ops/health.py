@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.logs import redact
+
 
 @dataclass
 class Check:
@@ -36,6 +38,8 @@ class Check:
             outcome = self.run()
         except Exception as error:  # a check that blows up is a failing check, with a safe reason
             outcome = f"{type(error).__name__}: {str(error)[:200]}"
+        if outcome is not None:
+            outcome = redact(outcome)  # the reason is shown to anyone who can reach /readyz
         with self._lock:
             self._at, self._result = time.monotonic(), outcome
         return outcome

@@ -11,8 +11,9 @@ import logging
 from datetime import timedelta
 
 from bot.domain.problems import Code, Problem
-from bot.domain.request import RequestState, TransferRequest
+from bot.domain.request import RequestState, TransferRequest, Via
 from bot.domain.rules import TransferStatus, assess, read_transfer, still_same
+from bot.logs import log_context
 from bot.ports.genesys import GenesysError, GenesysUnreadable, Priority
 from bot.service.context import SYSTEM, Context
 from bot.service.genesys_problems import During, from_genesys
@@ -47,6 +48,11 @@ class Execution:
         started = ctx.move(request, [S.APPROVED], S.EXECUTING, changes={"sent_at": ctx.now()})
         if started is None:
             return ctx.store.get(request.id)
+        with log_context(**_fields(started)):
+            return self._send(started)
+
+    def _send(self, started: TransferRequest) -> TransferRequest | None:
+        ctx = self.ctx
         assert started.target is not None and started.snapshot is not None and started.conversation_id
         try:
             correlation_id = ctx.genesys.transfer(
@@ -61,11 +67,13 @@ class Execution:
             else:
                 problem = from_genesys(error, during=During.SENDING)
                 state = S.UNCERTAIN if problem.code is Code.UNCERTAIN else S.FAILED
-                log.warning("transfer %s of %s: %s", started.id, started.conversation_id, error)
+                log.warning("transfer %s of %s: %s", started.id, started.conversation_id, error,
+                            extra={"genesys_correlation_id": error.correlation_id})
                 return ctx.move(started, [S.EXECUTING], state, changes={"problem": problem,
                                 "correlation_id": error.correlation_id}, reason=problem.code.value, must_record=True)
         log.info("transfer %s of %s to %s %s accepted by Genesys, correlation id %s", started.id,
-                 started.conversation_id, started.target.kind.value, started.target.id, correlation_id)
+                 started.conversation_id, started.target.kind.value, started.target.id, correlation_id,
+                 extra={"genesys_correlation_id": correlation_id})
         now = ctx.now()
         return ctx.move(
             started, [S.EXECUTING], S.ACCEPTED,
@@ -77,6 +85,10 @@ class Execution:
 
     def check(self, request: TransferRequest) -> TransferRequest | None:
         """One confirmation read for an accepted transfer; reschedules itself when still pending."""
+        with log_context(**_fields(request), genesys_correlation_id=request.correlation_id):
+            return self._check(request)
+
+    def _check(self, request: TransferRequest) -> TransferRequest | None:
         ctx = self.ctx
         try:
             conversation = ctx.genesys.get_conversation(request.conversation_id or "", priority=Priority.BACKGROUND)
@@ -116,6 +128,12 @@ class Execution:
         ctx.store.update(request.id, [S.ACCEPTED], changes)
         ctx.store.release(request.id, ctx.instance_id)
         return ctx.store.get(request.id)
+
+
+def _fields(request: TransferRequest) -> dict[str, str | None]:
+    """What the log lines of work on `request` carry (see bot.logs.CONTEXT_FIELDS)."""
+    return {"request_id": request.id, "conversation_id": request.conversation_id,
+            "slack_user": request.requester_id if request.via is Via.SLACK else None}
 
 
 def actor_or_system(request: TransferRequest) -> str:

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 
 from bot.domain.request import Ask, RequestState, TransferRequest, Via
+from bot.logs import log_context
 from bot.ports.store import StoreUnavailable
 from bot.service.context import Context
 from bot.service.decisions import ClickResult, Decisions
@@ -138,19 +139,22 @@ class TransferService:
 
     @contextlib.contextmanager
     def _working(self, request_id: str) -> Iterator[None]:
-        """If the work dies half-way, hand the request to recovery at once instead of holding it."""
+        """If the work dies half-way, hand the request to recovery at once instead of holding it.
+
+        Every log line written meanwhile (in this thread) carries the request id."""
         with self._dropped_lock:
             self._dropped.discard(request_id)
-        try:
-            yield
-        except StoreUnavailable as error:
-            log.warning("work on request %s stopped, the database is unavailable (%s); recovery resumes it",
-                        request_id, error)
-            with self._dropped_lock:
-                self._dropped.add(request_id)
-            raise
-        except Exception:
-            log.exception("work on request %s failed; handing it to recovery", request_id)
-            with contextlib.suppress(Exception):
-                self.ctx.store.release(request_id, self.ctx.instance_id, at=self.ctx.now())
-            raise
+        with log_context(request_id=request_id):
+            try:
+                yield
+            except StoreUnavailable as error:
+                log.warning("work on request %s stopped, the database is unavailable (%s); recovery resumes it",
+                            request_id, error)
+                with self._dropped_lock:
+                    self._dropped.add(request_id)
+                raise
+            except Exception:
+                log.exception("work on request %s failed; handing it to recovery", request_id)
+                with contextlib.suppress(Exception):
+                    self.ctx.store.release(request_id, self.ctx.instance_id, at=self.ctx.now())
+                raise

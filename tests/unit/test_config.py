@@ -153,3 +153,43 @@ def test_env_example_documents_every_variable_the_settings_read():
     assert len(read) > 30 and {"OPS_PORT", "TRANSFER_POLICY_FILE", "SLACK_SIGNING_SECRET_PREVIOUS"} <= read
     documented = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert read - documented == set()
+
+
+@pytest.mark.parametrize(("name", "value", "says"), [
+    ("OPS_PORT", "70000", "OPS_PORT is out of range"),
+    ("OPS_PORT", "ops", "OPS_PORT is malformed"),
+    ("LOG_FORMAT", "logfmt", "LOG_FORMAT is malformed: expected one of json, text"),
+    ("SHUTDOWN_GRACE_SECONDS", "0", "SHUTDOWN_GRACE_SECONDS is out of range"),
+    ("SHUTDOWN_GRACE_SECONDS", "8s", "SHUTDOWN_GRACE_SECONDS is malformed"),
+    ("RETENTION_DAYS", "1.5", "RETENTION_DAYS is malformed: expected a whole number"),
+    ("RETENTION_DAYS", "0", "RETENTION_DAYS is out of range"),
+])
+def test_each_operations_setting_names_its_problem(name, value, says):
+    with pytest.raises(ConfigError) as info:
+        load_settings({**GOOD, name: value})
+    assert [p for p in info.value.problems if p.startswith(says)], info.value.problems
+
+
+def test_malformed_operations_settings_exit_2_listed_with_the_rest(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **GOOD, "SLACK_SIGNING_SECRET": "",
+           "OPS_PORT": "http", "LOG_FORMAT": "yaml", "SHUTDOWN_GRACE_SECONDS": "soon", "RETENTION_DAYS": "-5"}
+    done = subprocess.run([sys.executable, str(ROOT / "app.py")], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    for name in ("SLACK_SIGNING_SECRET", "OPS_PORT", "LOG_FORMAT", "SHUTDOWN_GRACE_SECONDS", "RETENTION_DAYS"):
+        assert name in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_with_log_format_json_the_problems_are_json_lines(tmp_path):
+    import json
+
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **GOOD, "LOG_FORMAT": "json",
+           "OPS_PORT": "-1", "RETENTION_DAYS": "forever"}
+    done = subprocess.run([sys.executable, str(ROOT / "app.py")], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    records = [json.loads(line) for line in done.stderr.splitlines()]
+    assert records and all({"ts", "level", "logger", "message"} <= set(r) for r in records)
+    messages = " ".join(r["message"] for r in records)
+    assert "OPS_PORT" in messages and "RETENTION_DAYS" in messages
