@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Iterator
 
 from bot.domain.request import Ask, RequestState, TransferRequest, Via
 from bot.logs import log_context
 from bot.ports.store import StoreUnavailable
+from bot.ports.urgency import yield_to_awaited
 from bot.service.context import Context
 from bot.service.decisions import ClickResult, Decisions
 from bot.service.execution import Execution
@@ -22,6 +24,8 @@ from bot.service.intake import Intake
 from bot.service.recovery import Recovery
 
 log = logging.getLogger(__name__)
+PURGE_BATCH = 500
+PURGE_BUDGET_SECONDS = 5.0
 S = RequestState
 
 
@@ -119,9 +123,21 @@ class TransferService:
             log.info("request %s handed to recovery now that the database answers again", request_id)
         return ctx.store.renew_leases(ctx.instance_id, ctx.lease_until())
 
-    def purge_old(self) -> int:
+    def purge_old(self, *, batch: int = PURGE_BATCH, budget_seconds: float = PURGE_BUDGET_SECONDS) -> int:
+        """Purge finished requests past retention: batches until the backlog is gone or the budget is spent.
+
+        One batch per sweep (every 10 minutes) would take days to clear the backlog of an old
+        database; each batch is still one short transaction, and Slack acks go first between them.
+        """
         ctx = self.ctx
-        return ctx.store.purge_finished_before(ctx.now() - ctx.config.retention)
+        cutoff = ctx.now() - ctx.config.retention
+        started, total = time.monotonic(), 0
+        while True:
+            purged = ctx.store.purge_finished_before(cutoff, batch=batch)
+            total += purged
+            if purged < batch or time.monotonic() - started >= budget_seconds:
+                return total
+            yield_to_awaited()
 
     def hand_over(self) -> int:
         """Shutting down: give every lease back, so another replica (or the next start) resumes.

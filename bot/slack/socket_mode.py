@@ -19,6 +19,7 @@ from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot.ops.metrics import SLACK_ACK_SECONDS
+from bot.ports.urgency import awaited
 
 _MAX_WAITING = 10_000  # envelopes queued but not yet picked up; beyond this, something else is wrong
 _worker = threading.local()
@@ -63,7 +64,8 @@ class TimedSocketModeHandler(BaseSocketModeHandler):
 
     def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         started = getattr(_worker, "arrived", None) or time.perf_counter()
-        response = run_bolt_app(self.app, req)
-        send_response(client, req, response, time.time() - (time.perf_counter() - started))  # wall clock there
+        with awaited():  # background work yields until this ack is sent (bot.ports.urgency)
+            response = run_bolt_app(self.app, req)
+            send_response(client, req, response, time.time() - (time.perf_counter() - started))  # wall clock there
         if response.status == 200:  # an ack was written
             SLACK_ACK_SECONDS.observe(time.perf_counter() - started)

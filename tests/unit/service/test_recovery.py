@@ -166,3 +166,12 @@ def test_retention_purges_old_finished_requests_only(world: World):
     world.clock.advance(timedelta(days=91).total_seconds())
     assert world.service.purge_old() == 1
     assert world.store.get(old.id) is None and world.store.get(live.id) is not None
+
+
+def test_retention_clears_a_backlog_larger_than_one_batch_in_one_sweep(world: World):
+    refused = [world.ask(world.genesys.add_call().id, "Nope") for _ in range(7)]
+    assert all(r.state is S.REFUSED for r in refused)
+    world.clock.advance(timedelta(days=91).total_seconds())
+    assert world.service.purge_old(batch=3) == 7  # batches of 3, 3, 1 in one sweep
+    assert all(world.store.get(r.id) is None for r in refused)
+    assert world.service.purge_old(batch=3) == 0
