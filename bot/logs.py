@@ -24,7 +24,10 @@ _PATTERNS = re.compile(
     r"(xox[abposr]-[0-9A-Za-z-]+|xapp-[0-9A-Za-z-]+|Bearer\s+[^\s\"',}]+|Basic\s+[A-Za-z0-9+/=]+"
     r"|hooks\.slack\.com/[^\s\"',}]+)"
 )
-CONTEXT_FIELDS = ("request_id", "conversation_id", "slack_user", "genesys_correlation_id", "operation", "duration_ms")
+CHAT_USER_FIELD = "slack_user"  # the requester's chat user id; operators' dashboards rely on this name
+CONTEXT_FIELDS = (
+    "request_id", "conversation_id", CHAT_USER_FIELD, "genesys_correlation_id", "operation", "duration_ms",
+)
 _context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("log_context", default=None)
 _secrets: list[str] = []
 

@@ -226,5 +226,5 @@ class _NoPeople:
     def email_of(self, user_id: str) -> str:
         from bot.domain.problems import Code, Problem
 
-        raise Problem(Code.SLACK_USER_UNKNOWN, {"slack_user": user_id})
+        raise Problem(Code.CHAT_USER_UNKNOWN, {"chat_user": user_id})
 

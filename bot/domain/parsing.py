@@ -27,16 +27,16 @@ _UUID_IN_TEXT = re.compile(
 )
 # Slack wraps links as <https://…> or <https://…|label>, mentions as <@U123|name>, emails as
 # <mailto:a@b|a@b> when the command has should_escape: true.
-_SLACK_LINK = re.compile(r"^<([^|>]+)(?:\|[^>]*)?>$")
+_WRAPPED_LINK = re.compile(r"^<([^|>]+)(?:\|[^>]*)?>$")
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$")
 _EMAIL = re.compile(r"^[^@\s<>|]+@[^@\s<>|]+\.[^@\s<>|]+$")
-_SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_CHAT_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 MAX_TARGET = 256
 
 # Prefixes used inside Ask.call / Ask.target: they never collide with a UUID or a queue name
 # because the parser produces them only from the shapes above.
 ME = "me"
-AGENT_SLACK = "agent-slack:"
+AGENT_CHAT = "agent-chat:"
 AGENT_EMAIL = "agent-email:"
 QUEUE_ID = "queue-id:"
 NUMBER = "number:"
@@ -46,8 +46,8 @@ def is_uuid(value: str) -> bool:
     return bool(UUID_RE.match(value))
 
 
-def is_slack_user_id(value: str) -> bool:
-    return bool(_SLACK_USER_ID.match(value))
+def is_chat_user_id(value: str) -> bool:
+    return bool(_CHAT_USER_ID.match(value))
 
 
 def normalize_queue_name(name: str) -> str:
@@ -85,7 +85,7 @@ def _clean(text: str | None) -> str:
 
 
 def _unwrap_email(token: str) -> str | None:
-    link = _SLACK_LINK.match(token)
+    link = _WRAPPED_LINK.match(token)
     if link:
         token = link.group(1)
     token = token.removeprefix("mailto:")
@@ -94,7 +94,7 @@ def _unwrap_email(token: str) -> str | None:
 
 def conversation_id_from(token: str) -> str | None:
     """A UUID, or the single UUID inside a (Slack-wrapped) Genesys link."""
-    link = _SLACK_LINK.match(token)
+    link = _WRAPPED_LINK.match(token)
     if link:
         token = link.group(1)
     if is_uuid(token):
@@ -110,7 +110,7 @@ def parse_call_ref(token: str) -> str | Problem:
     """Ask.call for the first word of the command."""
     mention = _MENTION.match(token)
     if mention:
-        return AGENT_SLACK + mention.group(1)
+        return AGENT_CHAT + mention.group(1)
     if token.casefold() == ME:
         return ME
     if token.casefold().startswith("agent:"):
@@ -140,7 +140,7 @@ def parse_target(text: str) -> str | Problem:
         return Problem(Code.BAD_TARGET, {"too_long": MAX_TARGET})
     mention = _MENTION.match(text)
     if mention:
-        return AGENT_SLACK + mention.group(1)
+        return AGENT_CHAT + mention.group(1)
     if text.casefold().startswith("agent:"):
         email = _unwrap_email(text[len("agent:"):].strip())
         return AGENT_EMAIL + email if email else Problem(Code.BAD_TARGET, {"agent": text[6:80]})

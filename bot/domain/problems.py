@@ -32,8 +32,8 @@ class Code(enum.StrEnum):
     NUMBER_NEEDS_VOICE = "number_needs_voice"
     CONVERSATION_NOT_FOUND = "conversation_not_found"
     # Finding the call by its agent
-    SLACK_EMAIL_HIDDEN = "slack_email_hidden"
-    SLACK_USER_UNKNOWN = "slack_user_unknown"
+    CHAT_EMAIL_HIDDEN = "chat_email_hidden"
+    CHAT_USER_UNKNOWN = "chat_user_unknown"
     NO_GENESYS_USER = "no_genesys_user"
     NO_LIVE_CALL = "no_live_call"
     SEVERAL_CALLS = "several_calls"

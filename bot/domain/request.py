@@ -64,7 +64,9 @@ def is_allowed_transition(old: RequestState, new: RequestState) -> bool:
 
 
 class Via(enum.StrEnum):
-    SLACK = "slack"
+    """The surface a request came through; the values are the audit export's `via` column."""
+
+    CHAT = "slack"  # a stored value: it names the chat product in the audit export (slack | cli)
     CLI = "cli"
 
 
@@ -72,8 +74,8 @@ class Via(enum.StrEnum):
 class Ask:
     """What the requester typed or picked, before anything was looked up."""
 
-    call: str  # conversation id, "me", "agent-slack:U123" or "agent-email:alice@example.com"
-    target: str  # the target text: queue name, "queue-id:…", "agent-slack:U…", "agent-email:…", "+1…"
+    call: str  # conversation id, "me", "agent-chat:U123" or "agent-email:alice@example.com"
+    target: str  # the target text: queue name, "queue-id:…", "agent-chat:U…", "agent-email:…", "+1…"
     now: bool = False  # /transfer --now (break glass)
 
 
@@ -106,7 +108,7 @@ class TransferRequest:
     state: RequestState
     created_at: datetime
     ask: Ask
-    via: Via = Via.SLACK
+    via: Via = Via.CHAT
     conversation_id: str | None = None
     target: Target | None = None
     snapshot: Snapshot | None = None

@@ -20,5 +20,5 @@ class People(Protocol):
         ...
 
     def email_of(self, user_id: str) -> str:
-        """The user's email. Raises Problem(SLACK_EMAIL_HIDDEN | SLACK_USER_UNKNOWN)."""
+        """The user's email. Raises Problem(CHAT_EMAIL_HIDDEN | CHAT_USER_UNKNOWN)."""
         ...

@@ -1,7 +1,7 @@
-"""People: Slack user → email → Genesys user, and the live interactions an agent holds.
+"""People: chat user → email → Genesys user, and the live interactions an agent holds.
 
 The mapping is cached briefly: team leads often act on the same few agents in a row, and
-each miss costs a Slack call and a Genesys search.
+each miss costs a chat lookup and a Genesys search.
 """
 
 from __future__ import annotations
@@ -33,14 +33,14 @@ class AgentDirectory:
         self._lock = threading.Lock()
         self._by_email: dict[str, tuple[float, GenesysUser]] = {}
 
-    def for_slack_user(self, slack_user_id: str) -> GenesysUser:
-        """Raises Problem: the email is hidden, the Slack user is unknown, or no Genesys user has it."""
-        email = self._people.email_of(slack_user_id)
+    def for_chat_user(self, chat_user_id: str) -> GenesysUser:
+        """Raises Problem: the email is hidden, the chat user is unknown, or no Genesys user has it."""
+        email = self._people.email_of(chat_user_id)
         try:
             return self.for_email(email)
         except Problem as problem:
             if problem.code is Code.AGENT_NOT_FOUND:
-                raise Problem(Code.NO_GENESYS_USER, {"email": email, "slack_user": slack_user_id}) from None
+                raise Problem(Code.NO_GENESYS_USER, {"email": email, "chat_user": chat_user_id}) from None
             raise
 
     def for_email(self, email: str) -> GenesysUser:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.domain.parsing import AGENT_EMAIL, AGENT_SLACK, NUMBER
+from bot.domain.parsing import AGENT_CHAT, AGENT_EMAIL, NUMBER
 from bot.domain.policy import Policy
 from bot.domain.request import WORK_STATES, RequestState, TransferRequest
 from bot.ops.metrics import count_ending
@@ -145,6 +145,6 @@ def kind_of(request: TransferRequest) -> str:
     text = request.ask.target
     if text.startswith(NUMBER):
         return "number"
-    if text.startswith((AGENT_SLACK, AGENT_EMAIL)):
+    if text.startswith((AGENT_CHAT, AGENT_EMAIL)):
         return "agent"
     return "queue"

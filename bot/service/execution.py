@@ -13,7 +13,7 @@ from datetime import timedelta
 from bot.domain.problems import Code, Problem
 from bot.domain.request import RequestState, TransferRequest, Via
 from bot.domain.rules import TransferStatus, assess, read_transfer, still_same
-from bot.logs import log_context
+from bot.logs import CHAT_USER_FIELD, log_context
 from bot.ports.genesys import GenesysError, GenesysUnreadable, Priority
 from bot.service.context import SYSTEM, Context
 from bot.service.genesys_problems import During, from_genesys
@@ -131,9 +131,9 @@ class Execution:
 
 
 def _fields(request: TransferRequest) -> dict[str, str | None]:
-    """What the log lines of work on `request` carry (see bot.logs.CONTEXT_FIELDS)."""
+    """What the log lines of work on `request` carry (see bot.logs.CONTEXT_FIELDS, named by issue 11)."""
     return {"request_id": request.id, "conversation_id": request.conversation_id,
-            "slack_user": request.requester_id if request.via is Via.SLACK else None}
+            CHAT_USER_FIELD: request.requester_id if request.via is Via.CHAT else None}
 
 
 def actor_or_system(request: TransferRequest) -> str:

@@ -46,7 +46,7 @@ class Intake:
         requester: str,
         *,
         origin: str | None = None,
-        via: Via = Via.SLACK,
+        via: Via = Via.CHAT,
         simulated: bool = False,
     ) -> TransferRequest:
         """Store the request (state `received`, leased to this process). Fast: one insert."""

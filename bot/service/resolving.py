@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.domain.conversation import Conversation, GenesysUser, Media
-from bot.domain.parsing import AGENT_EMAIL, AGENT_SLACK, ME, NUMBER, QUEUE_ID, is_uuid
+from bot.domain.parsing import AGENT_CHAT, AGENT_EMAIL, ME, NUMBER, QUEUE_ID, is_uuid
 from bot.domain.problems import Code, Problem
 from bot.domain.target import Target, TargetKind, mask_number, number_allowed
 from bot.ports.genesys import GenesysError, GenesysPort, Priority
@@ -21,7 +21,7 @@ from bot.service.queues import QueueDirectory
 @dataclass(frozen=True)
 class ResolvedAgent:
     user: GenesysUser
-    slack_user: str | None
+    chat_user: str | None
 
 
 class Resolver:
@@ -45,7 +45,7 @@ class Resolver:
             return self.read(call, during=During.READING_CALL)
         agent = self._agent_for_call(call, requester)
         calls = self.agents.live_calls(agent.user)
-        facts = {"agent": agent.user.name, "slack_user": agent.slack_user, "me": call == ME}
+        facts = {"agent": agent.user.name, "chat_user": agent.chat_user, "me": call == ME}
         if not calls:
             raise Problem(Code.NO_LIVE_CALL, facts)
         if len(calls) > 1:
@@ -62,10 +62,10 @@ class Resolver:
 
     def _agent_for_call(self, call: str, requester: str) -> ResolvedAgent:
         if call == ME:
-            return ResolvedAgent(self.agents.for_slack_user(requester), requester)
-        if call.startswith(AGENT_SLACK):
-            slack_user = call[len(AGENT_SLACK):]
-            return ResolvedAgent(self.agents.for_slack_user(slack_user), slack_user)
+            return ResolvedAgent(self.agents.for_chat_user(requester), requester)
+        if call.startswith(AGENT_CHAT):
+            chat_user = call[len(AGENT_CHAT):]
+            return ResolvedAgent(self.agents.for_chat_user(chat_user), chat_user)
         if call.startswith(AGENT_EMAIL):
             email = call[len(AGENT_EMAIL):]
             try:
@@ -90,7 +90,7 @@ class Resolver:
         `media`: the conversation's; a phone station matters for calls and callbacks (None: a call)."""
         if text.startswith(NUMBER):
             return self._number(text[len(NUMBER):]), None
-        if text.startswith((AGENT_SLACK, AGENT_EMAIL)):
+        if text.startswith((AGENT_CHAT, AGENT_EMAIL)):
             return self._agent(text, media)
         if text.startswith(QUEUE_ID) or text:
             queue = self.queues.resolve(text)
@@ -106,8 +106,8 @@ class Resolver:
         return Target(TargetKind.NUMBER, number, number)
 
     def _agent(self, text: str, media: Media | None) -> tuple[Target, GenesysUser]:
-        if text.startswith(AGENT_SLACK):
-            user = self.agents.for_slack_user(text[len(AGENT_SLACK):])
+        if text.startswith(AGENT_CHAT):
+            user = self.agents.for_chat_user(text[len(AGENT_CHAT):])
         else:
             user = self.agents.for_email(text[len(AGENT_EMAIL):])
         details = self.agents.details(user)

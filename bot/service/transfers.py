@@ -43,7 +43,7 @@ class TransferService:
 
     # ---- arriving requests --------------------------------------------------------------------
 
-    def receive(self, ask: Ask, requester: str, *, origin: str | None = None, via: Via = Via.SLACK,
+    def receive(self, ask: Ask, requester: str, *, origin: str | None = None, via: Via = Via.CHAT,
                 simulated: bool = False) -> TransferRequest:
         """Durable before the ack: one insert, nothing else (see Intake.receive)."""
         return self.intake.receive(ask, requester, origin=origin, via=via, simulated=simulated)
@@ -52,7 +52,7 @@ class TransferService:
         with self._working(request_id):
             return self.intake.process(request_id, operator=operator)
 
-    def submit(self, ask: Ask, requester: str, *, origin: str | None = None, via: Via = Via.SLACK,
+    def submit(self, ask: Ask, requester: str, *, origin: str | None = None, via: Via = Via.CHAT,
                operator: bool = False, simulated: bool = False) -> TransferRequest | None:
         """receive + process in one go (the command line, tests)."""
         request = self.receive(ask, requester, origin=origin, via=via, simulated=simulated)
@@ -127,7 +127,7 @@ class TransferService:
         """Purge finished requests past retention: batches until the backlog is gone or the budget is spent.
 
         One batch per sweep (every 10 minutes) would take days to clear the backlog of an old
-        database; each batch is still one short transaction, and Slack acks go first between them.
+        database; each batch is still one short transaction, and chat acks go first between them.
         """
         ctx = self.ctx
         cutoff = ctx.now() - ctx.config.retention

@@ -68,16 +68,16 @@ class SlackPeople:
         except SlackApiError as error:
             code = error.response.get("error")
             if code in ("user_not_found", "user_not_visible"):
-                raise Problem(Code.SLACK_USER_UNKNOWN, {"slack_user": user_id}) from None
+                raise Problem(Code.CHAT_USER_UNKNOWN, {"chat_user": user_id}) from None
             if code == "missing_scope":
-                raise Problem(Code.SLACK_EMAIL_HIDDEN, {"slack_user": user_id, "missing_scope": True}) from None
-            raise Problem(Code.SLACK_USER_UNKNOWN, {"slack_user": user_id, "error": code}) from None
+                raise Problem(Code.CHAT_EMAIL_HIDDEN, {"chat_user": user_id, "missing_scope": True}) from None
+            raise Problem(Code.CHAT_USER_UNKNOWN, {"chat_user": user_id, "error": code}) from None
         except OSError:
-            raise Problem(Code.SLACK_USER_UNKNOWN, {"slack_user": user_id, "error": "network"}) from None
+            raise Problem(Code.CHAT_USER_UNKNOWN, {"chat_user": user_id, "error": "network"}) from None
         profile = (response.get("user") or {}).get("profile") or {}
         email = profile.get("email")
         if not email:
-            raise Problem(Code.SLACK_EMAIL_HIDDEN, {"slack_user": user_id})
+            raise Problem(Code.CHAT_EMAIL_HIDDEN, {"chat_user": user_id})
         with self._lock:
             self._emails[user_id] = (self._clock(), email)
         return email

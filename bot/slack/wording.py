@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.domain.parsing import AGENT_EMAIL, AGENT_SLACK, ME, NUMBER, QUEUE_ID, is_uuid
+from bot.domain.parsing import AGENT_CHAT, AGENT_EMAIL, ME, NUMBER, QUEUE_ID, is_uuid
 from bot.domain.problems import Code, Problem
 from bot.domain.request import Ask, RequestState
 from bot.domain.target import mask_number
@@ -81,9 +81,9 @@ def _who(facts: Facts) -> str:
     """The agent a fact names: their mention when we know their Slack id, else their Genesys name."""
     if facts.get("me"):
         return "you"
-    slack_user = facts.get("slack_user")
-    if slack_user:
-        return mention(slack_user)
+    chat_user = facts.get("chat_user")
+    if chat_user:
+        return mention(chat_user)
     return esc(facts.get("agent") or "that agent", 120)
 
 
@@ -189,10 +189,10 @@ def _conversation_not_found(f: Facts) -> Worded:
 # ---- finding the call by its agent -----------------------------------------------------------
 
 def _person(f: Facts) -> str:
-    return f"{mention(f['slack_user'])}'s" if f.get("slack_user") else "that person's"
+    return f"{mention(f['chat_user'])}'s" if f.get("chat_user") else "that person's"
 
 
-def _slack_email_hidden(f: Facts) -> Worded:
+def _chat_email_hidden(f: Facts) -> Worded:
     return Worded(
         f"I can't see {_person(f)} email address in Slack, so I can't find them in Genesys.",
         "A Slack admin must give the bot the `users:read.email` scope (and let profiles show email "
@@ -200,15 +200,15 @@ def _slack_email_hidden(f: Facts) -> Worded:
     )
 
 
-def _slack_user_unknown(f: Facts) -> Worded:
-    who = mention(f["slack_user"]) if f.get("slack_user") else "that person"
+def _chat_user_unknown(f: Facts) -> Worded:
+    who = mention(f["chat_user"]) if f.get("chat_user") else "that person"
     return Worded(f"Slack doesn't know {who} (deactivated, or from another workspace).",
                   "Use their email (`agent:…`) or the conversation id instead.")
 
 
 def _no_genesys_user(f: Facts) -> Worded:
     email = esc(f.get("email") or "that address", 120)
-    whose = f" ({mention(f['slack_user'])}'s Slack email)" if f.get("slack_user") else ""
+    whose = f" ({mention(f['chat_user'])}'s Slack email)" if f.get("chat_user") else ""
     return Worded(
         f"No Genesys user has the email {email}{whose}.",
         "A Genesys admin must create that user, or set the Genesys user's email to match Slack. "
@@ -504,8 +504,8 @@ _WORDS: dict[Code, Callable[[Facts], Worded]] = {
     Code.MEDIA_NOT_SUPPORTED: _media_not_supported,
     Code.NUMBER_NEEDS_VOICE: _number_needs_voice,
     Code.CONVERSATION_NOT_FOUND: _conversation_not_found,
-    Code.SLACK_EMAIL_HIDDEN: _slack_email_hidden,
-    Code.SLACK_USER_UNKNOWN: _slack_user_unknown,
+    Code.CHAT_EMAIL_HIDDEN: _chat_email_hidden,
+    Code.CHAT_USER_UNKNOWN: _chat_user_unknown,
     Code.NO_GENESYS_USER: _no_genesys_user,
     Code.NO_LIVE_CALL: _no_live_call,
     Code.SEVERAL_CALLS: _several_calls,
@@ -612,8 +612,8 @@ def describe_call(call: str) -> str:
     """What Ask.call refers to, before anything was looked up."""
     if call == ME:
         return "your live call"
-    if call.startswith(AGENT_SLACK):
-        return f"{mention(call[len(AGENT_SLACK):])}'s live call"
+    if call.startswith(AGENT_CHAT):
+        return f"{mention(call[len(AGENT_CHAT):])}'s live call"
     if call.startswith(AGENT_EMAIL):
         return f"the live call of {esc(call[len(AGENT_EMAIL):], 120)}"
     return f"call {code(short_id(call))}" if is_uuid(call) else quoted(call, 80)
@@ -626,8 +626,8 @@ def describe_target(target: str, *, show_number: bool = True) -> str:
     if target.startswith(NUMBER):
         number = target[len(NUMBER):]
         return esc(number if show_number else mask_number(number))
-    if target.startswith(AGENT_SLACK):
-        return mention(target[len(AGENT_SLACK):])
+    if target.startswith(AGENT_CHAT):
+        return mention(target[len(AGENT_CHAT):])
     if target.startswith(AGENT_EMAIL):
         return f"agent {esc(target[len(AGENT_EMAIL):], 120)}"
     return f"queue {quoted(target, 120)}"

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.conversation import Media, QueueHealth
-from bot.domain.parsing import AGENT_EMAIL, AGENT_SLACK, NUMBER, QUEUE_ID
+from bot.domain.parsing import AGENT_CHAT, AGENT_EMAIL, NUMBER, QUEUE_ID
 from bot.domain.problems import Problem
 from bot.domain.request import (
     Ask,
@@ -223,7 +223,7 @@ def _where(request: TransferRequest) -> tuple[str | None, str | None, str | None
     if not asked:
         return None, None, None
     for prefix, kind, is_id in ((QUEUE_ID, TargetKind.QUEUE, True), (AGENT_EMAIL, TargetKind.AGENT, False),
-                                (AGENT_SLACK, TargetKind.AGENT, False), (NUMBER, TargetKind.NUMBER, True)):
+                                (AGENT_CHAT, TargetKind.AGENT, False), (NUMBER, TargetKind.NUMBER, True)):
         if asked.startswith(prefix):
             value = asked[len(prefix):]
             return kind.value, (value if is_id else None), (None if is_id else value)

@@ -34,10 +34,10 @@ class FakePeople:
 
     def email_of(self, user_id: str) -> str:
         if user_id not in self.emails:
-            raise Problem(Code.SLACK_USER_UNKNOWN, {"slack_user": user_id})
+            raise Problem(Code.CHAT_USER_UNKNOWN, {"chat_user": user_id})
         email = self.emails[user_id]
         if email is None:
-            raise Problem(Code.SLACK_EMAIL_HIDDEN, {"slack_user": user_id})
+            raise Problem(Code.CHAT_EMAIL_HIDDEN, {"chat_user": user_id})
         return email
 
 

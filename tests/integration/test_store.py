@@ -113,7 +113,7 @@ def full_request() -> TransferRequest:
     return TransferRequest(
         id="req-full", requester_id="U-REQ", state=S.PENDING,
         created_at=T0.astimezone(plus2),  # aware but not UTC: the same instant must come back
-        ask=Ask("agent-slack:U123", "agent-email:bob@example.com", now=True), via=Via.CLI,
+        ask=Ask("agent-chat:U123", "agent-email:bob@example.com", now=True), via=Via.CLI,
         conversation_id="conv-full", target=Target(TargetKind.AGENT, "user-bob", "Bob", "bob@example.com"),
         snapshot=snapshot, origin='{"channel": "C1", "thread": "1.2"}', message_ref="C2:1700000000.000100",
         needs_approval=True, approvals_required=2, approvers=("U-SUP", "S-LEADS"),

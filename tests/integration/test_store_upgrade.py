@@ -39,18 +39,18 @@ NOW = datetime.now(UTC)
 
 # id -> (state, problem code, via, needs_approval)
 EXPECTED = {
-    "pending-expired": (S.PENDING, None, Via.SLACK, True),
-    "pending-future": (S.PENDING, None, Via.SLACK, True),
-    "succeeded-confirmed": (S.SUCCEEDED, None, Via.SLACK, True),
-    "succeeded-pending": (S.SUCCEEDED, None, Via.SLACK, True),
-    "failed-uncertain": (S.UNCERTAIN, Code.UNCERTAIN, Via.SLACK, False),
-    "failed-unavailable": (S.FAILED, Code.UNAVAILABLE, Via.SLACK, False),
-    "failed-after-accept": (S.FAILED, Code.FAILED_AFTER_ACCEPT, Via.SLACK, False),
-    "failed-abandoned": (S.FAILED, Code.BOT_RESTARTED, Via.SLACK, False),
-    "superseded": (S.SUPERSEDED, Code.CALL_ENDED, Via.SLACK, True),
-    "denied": (S.DENIED, None, Via.SLACK, True),
+    "pending-expired": (S.PENDING, None, Via.CHAT, True),
+    "pending-future": (S.PENDING, None, Via.CHAT, True),
+    "succeeded-confirmed": (S.SUCCEEDED, None, Via.CHAT, True),
+    "succeeded-pending": (S.SUCCEEDED, None, Via.CHAT, True),
+    "failed-uncertain": (S.UNCERTAIN, Code.UNCERTAIN, Via.CHAT, False),
+    "failed-unavailable": (S.FAILED, Code.UNAVAILABLE, Via.CHAT, False),
+    "failed-after-accept": (S.FAILED, Code.FAILED_AFTER_ACCEPT, Via.CHAT, False),
+    "failed-abandoned": (S.FAILED, Code.BOT_RESTARTED, Via.CHAT, False),
+    "superseded": (S.SUPERSEDED, Code.CALL_ENDED, Via.CHAT, True),
+    "denied": (S.DENIED, None, Via.CHAT, True),
     "cli": (S.SUCCEEDED, None, Via.CLI, False),
-    "approved-abandoned": (S.APPROVED, None, Via.SLACK, True),
+    "approved-abandoned": (S.APPROVED, None, Via.CHAT, True),
 }
 # Old audit trail, per request: the states it moved through.
 OLD_TRAILS = {

@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain.parsing import (
+    AGENT_CHAT,
     AGENT_EMAIL,
-    AGENT_SLACK,
     ME,
     NUMBER,
     QUEUE_ID,
@@ -74,8 +74,8 @@ def test_genesys_interaction_link_works_as_id(link):
 @pytest.mark.parametrize(
     ("text", "call"),
     [
-        ("<@U123ABC|alice> Support Tier 2", AGENT_SLACK + "U123ABC"),
-        ("<@W0AGENT> Support Tier 2", AGENT_SLACK + "W0AGENT"),
+        ("<@U123ABC|alice> Support Tier 2", AGENT_CHAT + "U123ABC"),
+        ("<@W0AGENT> Support Tier 2", AGENT_CHAT + "W0AGENT"),
         ("me Support Tier 2", ME),
         ("ME Support Tier 2", ME),
         ("agent:Alice@Example.com Support Tier 2", AGENT_EMAIL + "alice@example.com"),
@@ -94,7 +94,7 @@ def test_an_unlinked_at_name_is_explained():
 @pytest.mark.parametrize(
     ("target", "expected"),
     [
-        ("<@U0BOB|bob>", AGENT_SLACK + "U0BOB"),
+        ("<@U0BOB|bob>", AGENT_CHAT + "U0BOB"),
         ("agent:bob@example.com", AGENT_EMAIL + "bob@example.com"),
         ("+1 415-555 0100", NUMBER + "+14155550100"),
         ("+44 (20) 7123 4567", NUMBER + "+442071234567"),
@@ -146,7 +146,7 @@ def test_parser_never_raises_and_only_emits_uuids_or_known_prefixes(text):
     assert isinstance(result, HelpRequest | OpenModal | TransferCommand | Problem)
     if isinstance(result, TransferCommand):
         call = result.ask.call
-        assert (UUID_RE.match(call) and call == call.lower()) or call == ME or call.startswith((AGENT_SLACK,
+        assert (UUID_RE.match(call) and call == call.lower()) or call == ME or call.startswith((AGENT_CHAT,
                                                                                              AGENT_EMAIL))
         assert result.ask.target and result.ask.target == result.ask.target.strip()
 

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from bot.domain.parsing import AGENT_SLACK, QUEUE_ID, conversation_id_from, is_slack_user_id, is_uuid
+from bot.domain.parsing import AGENT_CHAT, QUEUE_ID, conversation_id_from, is_chat_user_id, is_uuid
 from bot.domain.request import Ask
 from bot.service.queues import QueueOption
 from bot.slack import kit
@@ -79,7 +79,7 @@ def transfer_modal(
     if call:
         call_input["initial_value"] = call[:3000]
     agent_input: dict[str, Any] = {"type": "users_select", "placeholder": kit.plain("Pick the agent")}
-    if agent and is_slack_user_id(agent):
+    if agent and is_chat_user_id(agent):
         agent_input["initial_user"] = agent
     channel_input: dict[str, Any] = {
         "type": "conversations_select",
@@ -132,8 +132,8 @@ def _call(text: str, agent: str | None, errors: dict[str, str]) -> str | None:
         errors[AGENT] = "Give the conversation or the agent, not both: clear one of them."
         return None
     if agent:
-        if is_slack_user_id(agent):
-            return AGENT_SLACK + agent
+        if is_chat_user_id(agent):
+            return AGENT_CHAT + agent
         errors[AGENT] = "Pick a person from the list."
         return None
     if not text:

@@ -109,10 +109,10 @@ def test_me_and_agent_mentions_find_the_live_call(open_world: World):
     assert w.ask("me", "Support_Tier2").conversation_id == call.id
     w.people.emails["U0ALICE"] = "alice@example.com"
     alice = w.genesys.add_user("Alice", "alice@example.com")
-    assert w.ask("agent-slack:U0ALICE", "Support_Tier2").problem.code is Code.NO_LIVE_CALL
+    assert w.ask("agent-chat:U0ALICE", "Support_Tier2").problem.code is Code.NO_LIVE_CALL
     call = w.genesys.add_call(agent=alice)
     w.genesys.live[alice.id].append(replace(w.genesys.live[alice.id][0], conversation_id="chat-1", media=Media.CHAT))
-    assert w.ask("agent-slack:U0ALICE", "Support_Tier1").conversation_id == call.id
+    assert w.ask("agent-chat:U0ALICE", "Support_Tier1").conversation_id == call.id
 
 
 def test_several_calls_then_a_pick(open_world: World):
@@ -121,7 +121,7 @@ def test_several_calls_then_a_pick(open_world: World):
     alice = w.genesys.add_user("Alice", "alice@example.com")
     w.genesys.add_call(agent=alice)
     second = w.genesys.add_call(agent=alice)
-    asked = w.ask("agent-slack:U0ALICE", "Support_Tier2")
+    asked = w.ask("agent-chat:U0ALICE", "Support_Tier2")
     assert asked.state is S.REFUSED and asked.problem.code is Code.SEVERAL_CALLS
     assert len(asked.problem.fact("candidates")) == 2 and w.genesys.transfers == []
     assert w.service.pick(asked.id, second.id, "U0SOMEONE").problem.code is Code.NOT_REQUESTER
@@ -135,9 +135,9 @@ def test_several_calls_then_a_pick(open_world: World):
 def test_emails_slack_hides_or_genesys_lacks_are_told_apart(open_world: World):
     w = open_world
     w.people.emails["U0HIDDEN"] = None
-    assert w.ask("agent-slack:U0HIDDEN", "Support_Tier2").problem.code is Code.SLACK_EMAIL_HIDDEN
+    assert w.ask("agent-chat:U0HIDDEN", "Support_Tier2").problem.code is Code.CHAT_EMAIL_HIDDEN
     w.people.emails["U0GHOST"] = "ghost@example.com"
-    refused = w.ask("agent-slack:U0GHOST", "Support_Tier2")
+    refused = w.ask("agent-chat:U0GHOST", "Support_Tier2")
     assert refused.problem.code is Code.NO_GENESYS_USER and refused.problem.fact("email") == "ghost@example.com"
 
 

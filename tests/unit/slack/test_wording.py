@@ -31,11 +31,11 @@ FACTS: dict[Code, dict] = {
     Code.MEDIA_NOT_SUPPORTED: {"media": "cobrowse", "during": During.READING_CALL},
     Code.NUMBER_NEEDS_VOICE: {"media": "chat"},
     Code.CONVERSATION_NOT_FOUND: {"during": During.READING_CALL, "operation": "get_call"},
-    Code.SLACK_EMAIL_HIDDEN: {"slack_user": "U0ALICE01"},
-    Code.SLACK_USER_UNKNOWN: {"slack_user": "U0GONE001"},
-    Code.NO_GENESYS_USER: {"email": "alice@example.com", "slack_user": "U0ALICE01"},
-    Code.NO_LIVE_CALL: {"agent": "Alice", "slack_user": "U0ALICE01", "me": False},
-    Code.SEVERAL_CALLS: {"agent": "Alice", "slack_user": "U0ALICE01", "candidates": [{}, {}]},
+    Code.CHAT_EMAIL_HIDDEN: {"chat_user": "U0ALICE01"},
+    Code.CHAT_USER_UNKNOWN: {"chat_user": "U0GONE001"},
+    Code.NO_GENESYS_USER: {"email": "alice@example.com", "chat_user": "U0ALICE01"},
+    Code.NO_LIVE_CALL: {"agent": "Alice", "chat_user": "U0ALICE01", "me": False},
+    Code.SEVERAL_CALLS: {"agent": "Alice", "chat_user": "U0ALICE01", "candidates": [{}, {}]},
     Code.QUEUE_NOT_FOUND: {"name": "Suport_Tier2", "suggestions": ["Support_Tier2"]},
     Code.QUEUE_AMBIGUOUS: {"name": "Billing", "candidates": [
         {"name": "Billing", "division": "Home", "id": "q1"}, {"name": "Billing", "division": "EMEA", "id": "q2"}]},
@@ -145,7 +145,7 @@ def test_facts_are_escaped(code):
          "Genesys accepted the transfer but it failed (Timeout); the caller is still with Alice"),
         (Code.NEVER_CONFIRMED, FACTS[Code.NEVER_CONFIRMED], "never confirmed it"),
         (Code.NEVER_CONFIRMED, {"ended": True}, "the conversation has since ended"),
-        (Code.SLACK_EMAIL_HIDDEN, FACTS[Code.SLACK_EMAIL_HIDDEN], "users:read.email"),
+        (Code.CHAT_EMAIL_HIDDEN, FACTS[Code.CHAT_EMAIL_HIDDEN], "users:read.email"),
         (Code.NO_GENESYS_USER, FACTS[Code.NO_GENESYS_USER], "No Genesys user has the email alice@example.com"),
         (Code.NO_LIVE_CALL, FACTS[Code.NO_LIVE_CALL], "<@U0ALICE01> has no live call in Genesys right now"),
         (Code.NO_LIVE_CALL, {"me": True, "agent": "Alice"}, "You have no live call in Genesys right now"),
@@ -175,7 +175,7 @@ def test_media_not_supported_says_it_once():
 
 
 def test_email_hidden_and_no_genesys_user_say_which():
-    hidden = wording.problem_text(Problem(Code.SLACK_EMAIL_HIDDEN, FACTS[Code.SLACK_EMAIL_HIDDEN]))
+    hidden = wording.problem_text(Problem(Code.CHAT_EMAIL_HIDDEN, FACTS[Code.CHAT_EMAIL_HIDDEN]))
     missing = wording.problem_text(Problem(Code.NO_GENESYS_USER, FACTS[Code.NO_GENESYS_USER]))
     assert "Slack admin" in hidden and "Genesys admin" not in hidden
     assert "Genesys admin" in missing and "users:read.email" not in missing
@@ -219,9 +219,9 @@ def test_usage_after_a_problem_says_what_was_wrong_first():
         (Ask("3f1c2a4e-9b7d-4c1e-8f00-1234567890ab", "Support Tier 2"),
          "Working on it: checking call `3f1c2a4e` and queue “Support Tier 2”…"),
         (Ask("me", "queue-id:7d0a2c3e-1111-4c1e-8f00-1234567890ab"), "your live call and queue `7d0a2c3e`"),
-        (Ask("agent-slack:U0ALICE01", "agent-email:bob@example.com"), "<@U0ALICE01>'s live call and agent bob@"),
+        (Ask("agent-chat:U0ALICE01", "agent-email:bob@example.com"), "<@U0ALICE01>'s live call and agent bob@"),
         (Ask("agent-email:alice@example.com", "number:+14155550100"), "alice@example.com and +14155550100"),
-        (Ask("me", "agent-slack:U0BOB0001", now=True), "break glass"),
+        (Ask("me", "agent-chat:U0BOB0001", now=True), "break glass"),
         (Ask("me", "<!channel> & friends"), "&lt;!channel&gt; &amp; friends"),
     ],
 )

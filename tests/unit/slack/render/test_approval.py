@@ -158,8 +158,8 @@ def test_hostile_and_huge_names_are_escaped_and_cut():
 
 def test_conversation_never_found_is_described_from_the_ask():
     request = make_request(S.REFUSED, conversation_id=None, snapshot=None, target=None,
-                           ask=replace(make_request().ask, call="agent-slack:U0ALICE01"),
-                           problem=Problem(Code.NO_LIVE_CALL, {"slack_user": "U0ALICE01"}))
+                           ask=replace(make_request().ask, call="agent-chat:U0ALICE01"),
+                           problem=Problem(Code.NO_LIVE_CALL, {"chat_user": "U0ALICE01"}))
     text = all_text(render(request))
     assert "<@U0ALICE01>'s live call" in text and "has no live call" in text
 

@@ -92,7 +92,7 @@ def test_valid_call_forms(call):
 
 def test_agent_instead_of_call_and_no_channel_means_a_dm():
     result = read_modal(submission(agent="U0ALICE01", opened_in=None))
-    assert result == ModalInput(call="agent-slack:U0ALICE01", target=f"queue-id:{QUEUE_ID}", channel=None)
+    assert result == ModalInput(call="agent-chat:U0ALICE01", target=f"queue-id:{QUEUE_ID}", channel=None)
 
 
 def test_two_different_ids_are_not_guessed():

@@ -70,7 +70,7 @@ def several_calls(count=3):
     candidates = [{"conversation_id": OTHER_CALL if i == 0 else f"{i:08x}-0000-4c1e-8f00-1234567890ab",
                    "queue": "Support" if i % 2 == 0 else "", "started": (T0 - timedelta(minutes=i)).isoformat()}
                   for i in range(count)]
-    problem = Problem(Code.SEVERAL_CALLS, {"agent": "Alice", "slack_user": "U0ALICE01", "candidates": candidates})
+    problem = Problem(Code.SEVERAL_CALLS, {"agent": "Alice", "chat_user": "U0ALICE01", "candidates": candidates})
     return make_request(S.REFUSED, problem=problem, conversation_id=None, snapshot=None, target=None)
 
 

@@ -18,7 +18,7 @@ def several(h: Harness):
     agent = w.genesys.add_user("Alice", "alice@example.com")
     w.people.emails["U0ALICE01"] = "alice@example.com"
     first, second = w.genesys.add_call(agent=agent), w.genesys.add_call(agent=agent)
-    refused = w.ask("agent-slack:U0ALICE01", "Support_Tier2")
+    refused = w.ask("agent-chat:U0ALICE01", "Support_Tier2")
     assert refused.state is S.REFUSED and refused.problem.code is Code.SEVERAL_CALLS
     return refused, first, second
 
