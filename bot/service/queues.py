@@ -24,7 +24,8 @@ from bot.service.genesys_problems import During, from_genesys
 
 log = logging.getLogger(__name__)
 MAX_CATALOG_PAGES = 200  # 20,000 queues; beyond that the catalog says it is partial
-HEALTH_FRESH_SECONDS = 10.0  # "no older than 15 s while people are typing", with margin
+HEALTH_FRESH_SECONDS = 8.0  # refreshed past this age by the 5 s sweep: at most 13 s + one slow answer
+HEALTH_MAX_AGE_SECONDS = 15.0  # older health is not shown at all (the name alone), e.g. while Genesys fails
 INTEREST_SECONDS = 60.0
 EWT_FRESH_SECONDS = 60.0
 EWT_TOP = 5
@@ -255,7 +256,7 @@ class QueueDirectory:
         with self._lock:
             hit = self._health.get(queue_id)
             ewt = self._ewt.get(queue_id)
-        if hit is None:
+        if hit is None or self._clock() - hit[0] > HEALTH_MAX_AGE_SECONDS:
             return None
         health = hit[1]
         if ewt is not None and ewt[1] is not None:

@@ -129,8 +129,8 @@ def test_killed_while_the_post_is_in_flight_is_settled_from_genesys_and_reported
 
 
 def test_killed_while_an_approved_post_is_in_flight_the_approval_message_and_the_requester_are_told(
-        sim, slack, tmp_path, processes):
-    url = f"sqlite:///{tmp_path / 'bot.db'}"
+        sim, slack, tmp_path, processes, database_url):
+    url = database_url
     approvals = {"TRANSFER_APPROVERS": "U0SUP0001", "TRANSFER_APPROVAL_CHANNEL": "C0APPROVE"}
     queue = sim.add_queue("Billing")
     call = sim.add_call(scenario="connected", queue=sim.add_queue("Sales"), agent_name="Ann")

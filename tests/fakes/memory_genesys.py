@@ -43,6 +43,7 @@ class MemoryGenesys:
         self.health: dict[str, QueueHealth] = {}
         self.transfers: list[tuple[str, str, Target]] = []
         self.calls: list[str] = []  # method names, in order
+        self.read_priorities: list[Priority] = []  # get_conversation's priority, in order
         self._failures: dict[str, list[GenesysError]] = {}
         self.settle_on_transfer: str | None = None  # e.g. "Complete": entries settle at once
         self.before_transfer = None  # callable run inside transfer(), for crash/race tests
@@ -118,6 +119,7 @@ class MemoryGenesys:
     def get_conversation(self, conversation_id: str, *, priority: Priority = Priority.CRITICAL) -> Conversation:
         self._maybe_fail("get_conversation")
         with self.lock:
+            self.read_priorities.append(priority)
             if conversation_id not in self.conversations:
                 raise GenesysNotFound("not found", status=404, operation="get_call")
             return self.conversations[conversation_id]

@@ -65,3 +65,37 @@ def test_estimated_waits_go_to_the_best_matches_of_the_latest_search():
     directory.refresh_health()
 
     assert asked[5:] == [tier2]  # the others' estimates are still fresh
+
+
+def test_health_shown_while_people_type_is_never_older_than_15_seconds():
+    from bot.domain.conversation import QueueHealth
+    from bot.ports.genesys import GenesysUnavailable
+
+    genesys = MemoryGenesys()
+    queue = genesys.add_queue("Support Tier 2")
+    genesys.health[queue.id] = QueueHealth(3, 5, None)
+    now = [0.0]
+    directory = QueueDirectory(genesys, clock=lambda: now[0])
+    directory.refresh_catalog()
+    directory.search("tier")
+    assert directory.refresh_health() == 1
+    genesys.health[queue.id] = QueueHealth(1, 9, None)
+
+    now[0] = 5.0  # the next 5 s sweep: still fresh, nothing asked
+    assert directory.refresh_health() == 0
+    now[0] = 10.0  # the sweep after: old enough to refresh
+    directory.search("tier")
+    assert directory.refresh_health() == 1
+    (option,) = directory.search("tier")
+    assert (option.health.available, option.health.waiting) == (1, 9)
+
+    def failing(*_a, **_kw):
+        raise GenesysUnavailable("down", operation="queue_health", cause="timeout")
+
+    genesys.queue_health = failing
+    for second in (15.0, 20.0, 25.0):  # Genesys fails: the 10 s old figures may show until 15 s old
+        now[0] = second
+        directory.search("tier")
+        directory.refresh_health()
+        (option,) = directory.search("tier")
+        assert (option.health is not None) == (second - 10.0 <= 15.0)

@@ -182,3 +182,20 @@ def test_every_request_is_stored_before_any_genesys_request(open_world: World):
     assert w.store.get(stored.id).state is S.RECEIVED
     assert w.genesys.calls == []
     assert w.store.lease_of(stored.id)[0] == "me"
+
+
+def test_confirmation_reads_go_behind_transfers_in_the_rate_budget(open_world: World):
+    from bot.ports.genesys import Priority
+
+    w = open_world
+    call = w.genesys.add_call()
+    request = w.ask(call.id, "support_tier2")
+    assert request.state is S.ACCEPTED
+    before_post = list(w.genesys.read_priorities)
+    assert before_post and Priority.BACKGROUND not in before_post  # the read that leads to a POST is urgent
+    w.clock.advance(1)
+    w.service.check(w.service.due_checks()[0])
+    w.genesys.settle(call.id, "Complete")
+    w.clock.advance(5)
+    w.service.check(w.service.due_checks()[0])
+    assert w.genesys.read_priorities[len(before_post):] == [Priority.BACKGROUND, Priority.BACKGROUND]
