@@ -21,13 +21,16 @@ not know about Slack acks) without widening every port method.
 from __future__ import annotations
 
 import contextlib
+import importlib.machinery
 import sys
 import threading
-from collections.abc import Iterator
+import types
+from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 
 _URGENT: ContextVar[bool] = ContextVar("urgent_work", default=False)
 _awaited = 0
+_yielding = 0
 _quiet = threading.Condition(threading.Lock())
 YIELD_LIMIT_SECONDS = 0.25
 """The longest background work pauses at one yield point: a burst of acks takes less than this,
@@ -51,10 +54,20 @@ def awaited() -> Iterator[None]:
 
 def yield_to_awaited(limit: float | None = None) -> None:
     """Background work calls this at safe points: it returns at once unless acks are in flight."""
+    global _yielding
     if not _awaited:  # the common case, without taking the lock
         return
     with _quiet:
-        _quiet.wait_for(lambda: not _awaited, timeout=YIELD_LIMIT_SECONDS if limit is None else limit)
+        _yielding += 1
+        try:
+            _quiet.wait_for(lambda: not _awaited, timeout=YIELD_LIMIT_SECONDS if limit is None else limit)
+        finally:
+            _yielding -= 1
+
+
+def yielding_now() -> int:
+    """Threads pausing for acks right now (for tests and diagnostics)."""
+    return _yielding
 
 
 @contextlib.contextmanager
@@ -115,15 +128,34 @@ class PriorityLock:
             self._cond.notify_all()
 
 
+class _YieldingLoader(importlib.machinery.SourceFileLoader):
+    """A source loader that pauses before running the module (outside the global import lock)."""
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        yield_to_awaited()
+        super().exec_module(module)
+
+
 class _YieldingFinder:
-    """A meta-path entry that finds nothing: it only pauses one thread's imports while acks are in flight."""
+    """Finds one thread's pure-Python modules as usual, with a loader that pauses while acks are in flight.
+
+    It must not pause in find_spec: CPython calls finders under the global import lock, so a pause
+    there would stop every other thread's imports, the ack path's included. exec_module runs under
+    the module's own lock only.
+    """
 
     def __init__(self, thread_id: int) -> None:
         self.thread_id = thread_id
 
-    def find_spec(self, *_: object) -> None:
-        if threading.get_ident() == self.thread_id:
-            yield_to_awaited()
+    def find_spec(self, name: str, path: Sequence[str] | None = None,
+                  target: types.ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+        if threading.get_ident() != self.thread_id:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
+        if spec is None or type(spec.loader) is not importlib.machinery.SourceFileLoader:
+            return None  # packages' C extensions, namespace packages…: the usual machinery
+        spec.loader = _YieldingLoader(spec.loader.name, spec.loader.path)
+        return spec
 
 
 @contextlib.contextmanager

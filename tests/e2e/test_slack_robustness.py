@@ -115,7 +115,7 @@ def test_approval_post_whose_answer_is_lost_is_found_not_posted_again(sim, slack
     history = slack.wait_api("conversations.history")
     assert history[0]["channel"] == APPROVAL_CHANNEL and str(history[0]["include_all_metadata"]).lower() in (
         "1", "true")
-    bot.click("transfer_approve", request_id, user=SUPERVISOR, channel=APPROVAL_CHANNEL, message_ts="9.000009")
+    bot.click("transfer_approve", request_id, user=SUPERVISOR, channel=APPROVAL_CHANNEL, message_ts=message.ts)
     slack.wait_for(lambda: shows(slack, message, "Transferred"), timeout=20)
     assert len(approval_messages(slack)) == 1
     assert [m for m in slack.api_calls("chat.postMessage") if not m.get("thread_ts")] == [

@@ -101,8 +101,10 @@ class SlackClientSide:
         })
 
     def click(self, action_id: str, value: str, *, user: str, channel: str = "C0FLOOR01",
-              message_ts: str = "1.000001", key: str | None = None, container: dict | None = None) -> tuple[Reply, str]:
+              message_ts: str | None = None, key: str | None = None,
+              container: dict | None = None) -> tuple[Reply, str]:
         key = key or uuid.uuid4().hex
+        message_ts = message_ts or self.message_with_button(channel, value, user) or "1.000001"
         payload = {
             "type": "block_actions",
             "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM},
@@ -123,6 +125,14 @@ class SlackClientSide:
             payload.pop("response_url")
             payload["view"] = {"id": "V0HOME", "type": "home"}
         return self.interaction(payload), key
+
+    def message_with_button(self, channel: str, value: str, viewer: str) -> str | None:
+        """The ts of the latest message in `channel` with a button whose value is `value`, as Slack would send it
+        (what else posted first, e.g. an ephemeral reply, decides the ts; tests must not guess it)."""
+        for message, _ in reversed(self.slack.timeline(channel, viewer)):
+            if f'"value": {json.dumps(value)}' in json.dumps(message.blocks or []):
+                return message.ts
+        return None
 
     def home_click(self, action_id: str, value: str, *, user: str) -> Reply:
         reply, _ = self.click(action_id, value, user=user, container={"type": "view", "view_id": "V0HOME"})

@@ -80,12 +80,13 @@ def test_only_the_loading_threads_imports_pause_while_an_ack_is_in_flight(tmp_pa
     (tmp_path / "ack_side_module.py").write_text("LOADED = True\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(urgency, "YIELD_LIMIT_SECONDS", 30.0)  # so the pause can't end on its own mid-test
-    order, in_ack, release = [], threading.Event(), threading.Event()
+    order, in_ack, go_import, release = [], threading.Event(), threading.Event(), threading.Event()
 
     def ack_path() -> None:
         with awaited():
             in_ack.set()
-            import ack_side_module  # noqa: F401 - the ack path's own imports never pause
+            go_import.wait(10)
+            import ack_side_module  # noqa: F401 - while the loader is paused: the import lock is free
 
             order.append("ack imported")
             release.wait(10)
@@ -93,7 +94,6 @@ def test_only_the_loading_threads_imports_pause_while_an_ack_is_in_flight(tmp_pa
 
     def loader() -> None:
         with yielding_imports():
-            in_ack.wait(10)
             import slow_sdk_part  # noqa: F401
 
             order.append("sdk part imported")
@@ -103,13 +103,15 @@ def test_only_the_loading_threads_imports_pause_while_an_ack_is_in_flight(tmp_pa
     in_ack.wait(10)
     loading = threading.Thread(target=loader)
     loading.start()
+    _until(lambda: urgency.yielding_now() == 1)  # the loader is paused inside its import
+    go_import.set()
     _until(lambda: "ack imported" in order)
-    loading.join(0.2)
-    assert loading.is_alive()  # paused while the ack is in flight
+    assert loading.is_alive() and "sdk part imported" not in order
     release.set()
     slack.join(10)
     loading.join(10)
     assert order == ["ack imported", "ack written", "sdk part imported"]
     assert not any(type(f).__name__ == "_YieldingFinder" for f in sys.meta_path)
+    assert type(sys.modules["slow_sdk_part"].__loader__).__name__ == "_YieldingLoader"
     sys.modules.pop("slow_sdk_part", None)
     sys.modules.pop("ack_side_module", None)
