@@ -241,7 +241,9 @@ class SlackDelivery:
         except urllib.error.URLError as error:
             raise _Retry(f"network: {error.reason}", ambiguous=False) from None
         except OSError as error:
-            raise _Retry(f"lost answer: {type(error).__name__}", ambiguous=True) from None
+            # A lost answer to a replacement is safe to retry (it replaces the same message again);
+            # anything else may have shown, so the caller decides (see respond_now).
+            raise _Retry(f"lost answer: {type(error).__name__}", ambiguous=not body.get("replace_original")) from None
         if response.status_code == 429:
             raise _Retry("ratelimited", wait=self._retry_after(response.headers))
         if response.status_code >= 500:

@@ -154,6 +154,25 @@ def test_direct_result_whose_response_url_answer_is_lost_is_not_posted_twice(sim
     assert len(shown) == 1 and "Transferred" in shown[0].text
 
 
+def test_a_result_whose_answer_is_lost_twice_is_still_shown_once(sim, slack, make_bot):
+    # The first post is lost after Slack showed it; its replacement is lost too. Replacing is
+    # idempotent, so it is retried, never followed by a second message showing the result again.
+    client = make_bot()
+    assert client.bot.runtime.genesys.wait_ready(90)
+    sim.add_queue("Support Tier 2")
+    call = sim.add_call(scenario="connected", queue=sim.add_queue("Sales"), agent_name="Alice")
+    url = slack.open_response_url(channel=FLOOR, user=REQUESTER, command_text=f"/transfer {call.id} Support Tier 2")
+    slack.inject("response_url", apply=True, drop_connection=True, times=2)
+
+    client.command(f"{call.id} Support Tier 2", user=REQUESTER, key=url.rsplit("/", 1)[1])
+
+    slack.wait_for(lambda: any("Transferred" in m.text for m, _ in slack.timeline(FLOOR, REQUESTER)), timeout=30)
+    slack.wait_for(lambda: len(transfers(sim)) == 1)
+    time.sleep(3.0)  # retries and fallbacks have finished; nothing else may appear
+    shown = [m for m, _ in slack.timeline(FLOOR, REQUESTER) if m.user == slack.bot_user_id]
+    assert len([m for m in shown if "Transferred" in m.text]) == 1, [m.text for m in shown]
+
+
 def test_final_result_through_a_failing_response_url_is_retried_in_place_not_posted_anew(sim, slack, make_bot):
     client = make_bot()
     assert client.bot.runtime.genesys.wait_ready(90)
