@@ -51,9 +51,12 @@ def ask(sim, slack, client, queue_name="Billing", user=REQUESTER, agent="Alice")
     sim.add_queue(queue_name)
     call = sim.add_call(scenario="connected", queue=sim.add_queue(f"Sales-{uuid.uuid4().hex[:6]}"), agent_name=agent)
     before = len(approval_posts(slack))
-    reply, _ = client.command(f"{call.id} {queue_name}", user=user)
+    reply, key = client.command(f"{call.id} {queue_name}", user=user)
     assert reply.status == 200
     post = slack.wait_for(lambda: len(approval_posts(slack)) > before and approval_posts(slack))[before]
+    # The requester's private "waiting for approval" notice comes separately; wait for it too, so that
+    # a test that watches what comes next doesn't see it late.
+    slack.wait_for(lambda: any("waiting for a supervisor" in json.dumps(r) for r in slack.responses(key)), timeout=20)
     return call, post["blocks"][2]["elements"][0]["value"]
 
 
