@@ -88,6 +88,12 @@ class ScenarioResult:
         self.notes.append(text)
 
 
+def option(ctx: Any, name: str, default: Any) -> Any:
+    """A scenario option from the command line, or its default when absent (tests call run(ctx) bare)."""
+    value = getattr(getattr(ctx, "args", None), name, None)
+    return default if value is None else value
+
+
 def percentile(values: Iterable[float], pct: float) -> float:
     """Nearest-rank percentile (no interpolation): the value that pct% of samples are at or below."""
     ordered = sorted(values)

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from bench.core import GENESYS_DEFAULTS, Bot, Row, ScenarioResult, verdict
+from bench.core import GENESYS_DEFAULTS, Bot, Row, ScenarioResult, option, verdict
 from bot.playground.slack_api import FakeSlack, Fault
 from bot.simulator import GenesysSimulator
 from tests.kit.env import bot_env
@@ -100,24 +100,18 @@ def check_arguments(args: argparse.Namespace) -> str | None:
 
 
 def options_from(ctx: Any) -> FaultOptions:
-    args = getattr(ctx, "args", None)
     d = FaultOptions()
-
-    def opt(name: str, default: Any) -> Any:
-        value = getattr(args, name, None)
-        return default if value is None else value
-
     return FaultOptions(
-        commands=int(opt("fault_commands", d.commands)),
-        duration=float(opt("fault_duration", d.duration)),
-        slack_fault_rate=float(opt("fault_slack_rate", d.slack_fault_rate)),
-        kill_at=float(opt("fault_kill_at", d.kill_at)),
-        restart=bool(opt("fault_restart", d.restart)),
-        rate_limit=int(opt("rate_limit", d.rate_limit)),
-        burst=int(opt("burst", d.burst)),
-        seed=int(opt("fault_seed", d.seed)),
-        answer_timeout=opt("fault_answer_timeout", None),
-        bot_env=dict(opt("bot_env_overrides", {})),
+        commands=int(option(ctx, "fault_commands", d.commands)),
+        duration=float(option(ctx, "fault_duration", d.duration)),
+        slack_fault_rate=float(option(ctx, "fault_slack_rate", d.slack_fault_rate)),
+        kill_at=float(option(ctx, "fault_kill_at", d.kill_at)),
+        restart=bool(option(ctx, "fault_restart", d.restart)),
+        rate_limit=int(option(ctx, "rate_limit", d.rate_limit)),
+        burst=int(option(ctx, "burst", d.burst)),
+        seed=int(option(ctx, "fault_seed", d.seed)),
+        answer_timeout=option(ctx, "fault_answer_timeout", None),
+        bot_env=dict(option(ctx, "bot_env_overrides", {})),
     )
 
 

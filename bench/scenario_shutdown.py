@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.core import GENESYS_DEFAULTS, Bot, Row, ScenarioResult, verdict
+from bench.core import GENESYS_DEFAULTS, Bot, Row, ScenarioResult, option, verdict
 from bench.scenario_faults import (
     TARGET_QUEUE,
     AnswerWatcher,
@@ -78,18 +78,12 @@ def check_arguments(args: argparse.Namespace) -> str | None:
 
 
 def options_from(ctx: Any) -> ShutdownOptions:
-    args = getattr(ctx, "args", None)
     d = ShutdownOptions()
-
-    def opt(name: str, default: Any) -> Any:
-        value = getattr(args, name, None)
-        return default if value is None else value
-
     return ShutdownOptions(
-        commands=int(opt("shutdown_commands", d.commands)),
-        latency=float(opt("shutdown_latency", d.latency)),
-        answer_timeout=float(opt("shutdown_answer_timeout", d.answer_timeout)),
-        bot_env=dict(opt("bot_env_overrides", {})),
+        commands=int(option(ctx, "shutdown_commands", d.commands)),
+        latency=float(option(ctx, "shutdown_latency", d.latency)),
+        answer_timeout=float(option(ctx, "shutdown_answer_timeout", d.answer_timeout)),
+        bot_env=dict(option(ctx, "bot_env_overrides", {})),
     )
 
 

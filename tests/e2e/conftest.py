@@ -9,7 +9,7 @@ import pytest
 from bot.playground.slack_api import FakeSlack
 from bot.simulator import GenesysSimulator
 from tests.integration.conftest import isolated_postgres_url, postgres_url  # noqa: F401 - shared fixtures
-from tests.kit.bots import InProcessBot
+from tests.kit.bots import BotProcess, InProcessBot
 from tests.kit.env import bot_env
 from tests.kit.slack_client import SlackClientSide
 
@@ -49,3 +49,12 @@ def make_bot(sim: GenesysSimulator, slack: FakeSlack, tmp_path) -> Iterator[Call
 @pytest.fixture
 def client(make_bot) -> SlackClientSide:
     return make_bot()
+
+
+@pytest.fixture
+def processes() -> Iterator[list[BotProcess]]:
+    """Bot processes a test starts; stopped after it."""
+    started: list[BotProcess] = []
+    yield started
+    for bot in started:
+        bot.stop()

@@ -36,12 +36,6 @@ def database_url(request, tmp_path) -> str:
     return request.getfixturevalue("isolated_postgres_url")
 
 
-@pytest.fixture
-def processes():
-    started: list[BotProcess] = []
-    yield started
-    for bot in started:
-        bot.stop()
 
 
 def start_process(processes, tmp_path, slack, sim, url: str, name: str, **env: str) -> BotProcess:

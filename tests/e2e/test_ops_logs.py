@@ -23,7 +23,7 @@ from tests.kit.net import free_port
 from tests.kit.slack_client import SlackClientSide
 
 REPLACE = r"/participants/[^/]+/replace/queue$"
-APP_TOKEN = "xapp-1-A0TEST-1-logsecret"
+APP_TOKEN = "xapp-1-A0TEST-1-fake-logsecret"
 PROBE_DIR = Path(__file__).resolve().parents[1] / "kit" / "probe"
 
 

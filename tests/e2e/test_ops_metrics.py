@@ -90,12 +90,6 @@ def answered(slack, key: str, pattern: str, timeout: float = 30) -> str:
     return found[0]
 
 
-@pytest.fixture
-def processes():
-    started: list[BotProcess] = []
-    yield started
-    for bot in started:
-        bot.stop()
 
 
 def start_process(processes, tmp_path, slack, sim, url: str, name: str, **env: str) -> BotProcess:

@@ -117,7 +117,7 @@ def test_socket_mode_network_failures_are_not_blamed_on_the_token(sim, slack, tm
 
 
 def test_socket_mode_refusal_names_slacks_error(sim, slack: FakeSlack, tmp_path):
-    slack.app_token = "xapp-1-A0TEST-1-another"  # Slack answers invalid_auth to ours
+    slack.app_token = "xapp-1-A0TEST-1-fake-another"  # Slack answers invalid_auth to ours
     env = clean_env(**bot_env(slack, sim, f"sqlite:///{tmp_path / 'bot.db'}"), SLACK_APP_TOKEN=APP_TOKEN)
 
     done = run([str(ROOT / "app.py")], env, tmp_path)
