@@ -14,6 +14,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 from bot.ports.store import StoreUnavailable
+from bot.ports.urgency import yield_to_awaited
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class Sweeper:
                     return
 
     def _run(self, duty: Duty) -> None:
+        yield_to_awaited()  # a burst of Slack acks goes first (bounded; see bot.ports.urgency)
         duty.last = time.monotonic()
         try:
             duty.run()
@@ -81,6 +83,7 @@ def fan_out(executor: Executor, items, work: Callable) -> None:
 
 
 def _guarded(work: Callable, item) -> None:
+    yield_to_awaited()
     try:
         work(item)
     except Exception:

@@ -16,6 +16,7 @@ import hashlib
 import io
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -161,7 +162,19 @@ def _form(body: bytes) -> dict[str, Any]:
     return form
 
 
+_FORM_IDS = re.compile(rb"(?:^|&)(team_id|api_app_id)=([^&]*)")
+
+
 def _team_and_app(body: bytes) -> tuple[str | None, str | None]:
+    if not body.startswith((b"{", b"payload=")):
+        # A slash command's form: two fields read straight from the bytes, not a full parse that
+        # Bolt repeats a moment later (this is on the ack path). Ids are plain alphanumerics;
+        # anything else, or a field given twice, takes the full parse below.
+        found = _FORM_IDS.findall(body)
+        names = [name for name, _ in found]
+        if len(set(names)) == len(names) and all(value.isalnum() or not value for _, value in found):
+            ids = {name: value.decode() for name, value in found}
+            return ids.get(b"team_id") or None, ids.get(b"api_app_id") or None
     data = _form(body)
     team_field = data.get("team")
     team = team_field.get("id") if isinstance(team_field, dict) else data.get("team_id")

@@ -34,6 +34,7 @@ from bot.domain.problems import Code
 from bot.domain.request import RequestState, TransferRequest, Via
 from bot.domain.target import TargetKind
 from bot.ports.store import RequestStore, StoreUnavailable
+from bot.ports.urgency import yield_to_awaited
 from bot.slack.delivery import Ambiguous, NotDelivered, Posted, SlackDelivery
 from bot.slack.origin import MessageRef, decode_message_ref, decode_origin
 from bot.slack.render import approval_message, break_glass_notice, requester_notice, result_message, thread_reply
@@ -131,6 +132,7 @@ class Reconciler:
     def _run(self, request_id: str) -> None:
         try:
             while True:
+                yield_to_awaited()  # Slack acks in flight go first (bounded; see bot.ports.urgency)
                 self.sync(request_id)
                 with self._lock:
                     if request_id not in self._dirty:

@@ -40,6 +40,7 @@ from sqlalchemy.pool import QueuePool, StaticPool
 
 from bot.ports.store import StoreUnavailable
 from bot.ports.urgency import PriorityLock
+from bot.store.direct import DirectConnection, run_direct
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -64,6 +65,9 @@ class Database:
         # SQLite: one writer; acks someone is waiting on go first (see bot.ports.urgency).
         self._write_lock: Any = PriorityLock() if sqlite else contextlib.nullcontext()
         self._read_lock: Any = self._write_lock if single_connection else contextlib.nullcontext()
+        self._direct_cache: dict = {}
+        self._keep_writer = sqlite and not single_connection
+        self._kept_writer: Any = None
 
     @property
     def closed(self) -> bool:
@@ -102,6 +106,26 @@ class Database:
                 raise StoreUnavailable(self.describe(exc)) from exc
         raise AssertionError("unreachable")
 
+    def run_direct(self, work: Callable[[DirectConnection], T]) -> T:
+        """A write transaction on the driver itself, for the ack path's INSERTs (see bot.store.direct).
+
+        The same guarantees as run(write=True): one transaction, SQLite's write lock (urgent
+        callers first) and BEGIN IMMEDIATE, IntegrityError for unique violations and
+        StoreUnavailable for the rest; no retry (work may have been sent).
+        """
+        with self._write_lock if self._kept_writer is None else contextlib.nullcontext():
+            if self._closed:
+                raise StoreUnavailable(f"the store is closed ({self.where})")
+            if self._kept_writer is None and self._keep_writer:
+                # SQLite allows one writer at a time anyway, so one driver connection kept for
+                # it saves a pool checkout and check-in (with its reset) on every ack.
+                try:
+                    self._kept_writer = self.engine.raw_connection()
+                except Exception as exc:
+                    raise StoreUnavailable(self.describe(exc)) from exc
+        return run_direct(self.engine, self._write_lock, work, describe=self.describe, cache=self._direct_cache,
+                          kept=self._kept_writer)
+
     def _lock(self, write: bool) -> Any:
         if self._closed:
             raise StoreUnavailable(f"the store is closed ({self.where})")
@@ -124,6 +148,10 @@ class Database:
         """Close every pooled connection; later calls raise StoreUnavailable. Idempotent."""
         with self._write_lock:
             self._closed = True
+            if self._kept_writer is not None:
+                with contextlib.suppress(Exception):
+                    self._kept_writer.close()
+                self._kept_writer = None
         self.engine.dispose()
 
 

@@ -43,6 +43,7 @@ from bot.store.codec import (
     request_to_row,
 )
 from bot.store.database import Database, connect, unique_violation
+from bot.store.direct import DirectConnection
 from bot.store.migrate import migrate
 from bot.store.rate_budget import SqlRateBudget
 from bot.store.replay import SqlReplayGuard
@@ -142,14 +143,15 @@ class SqlRequestStore:
         event = audit_to_row(audit_of(added, AuditKind.STATE, actor=actor, at=added.created_at,
                                       to_state=added.state.value, reason=reason))
 
-        def work(conn: Connection) -> TransferRequest:
+        def work(conn: DirectConnection) -> TransferRequest:
             conn.execute(_INSERT_REQUEST, row)
-            if votes:
-                conn.execute(_INSERT_VOTE, votes)
+            for vote in votes:
+                conn.execute(_INSERT_VOTE, vote)
             conn.execute(_INSERT_AUDIT, event)
             return added
 
-        return self._unless_busy(lambda: self._db.run(work, write=True), request.id, lambda: request.conversation_id)
+        # On the driver (see bot.store.direct): this insert is on the /transfer ack path.
+        return self._unless_busy(lambda: self._db.run_direct(work), request.id, lambda: request.conversation_id)
 
     def get(self, request_id: str) -> TransferRequest | None:
         found = self._select(select(transfer_requests).where(R.id == request_id))

@@ -43,19 +43,19 @@ class SyncState:
 class SqlSlackState:
     def __init__(self, db: Database) -> None:
         self._db = db
+        upsert = db.insert(slack_response_urls)
+        # Built once and run on the driver (Database.run_direct): it follows every /transfer ack.
+        self._remember = upsert.on_conflict_do_update(
+            index_elements=["request_id"],
+            set_={"url": upsert.excluded.url, "expires_at": upsert.excluded.expires_at, "uses": 0},
+        )
 
     # ---- response URLs -------------------------------------------------------------------
 
     def remember_response_url(self, request_id: str, url: str, expires_at: datetime) -> None:
         """Keep the URL a slash command came with (replacing an older one), unused so far."""
-        insert = self._db.insert(slack_response_urls).values(
-            request_id=request_id, url=url, expires_at=utc(expires_at), uses=0
-        )
-        statement = insert.on_conflict_do_update(
-            index_elements=["request_id"],
-            set_={"url": insert.excluded.url, "expires_at": insert.excluded.expires_at, "uses": 0},
-        )
-        self._db.run(lambda conn: conn.execute(statement), write=True)
+        values = {"request_id": request_id, "url": url, "expires_at": utc(expires_at), "uses": 0}
+        self._db.run_direct(lambda conn: conn.execute(self._remember, values))
 
     def take_response_url(self, request_id: str, now: datetime) -> str | None:
         """The URL, counting one use; None when absent, expired or used up."""
