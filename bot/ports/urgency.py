@@ -22,19 +22,27 @@ from __future__ import annotations
 
 import contextlib
 import importlib.machinery
+import logging
 import sys
 import threading
+import time
 import types
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 
+_log = logging.getLogger(__name__)
 _URGENT: ContextVar[bool] = ContextVar("urgent_work", default=False)
 _awaited = 0
 _yielding = 0
-_quiet = threading.Condition(threading.Lock())
+_lock = threading.Lock()
+_quiet = threading.Condition(_lock)  # acks in flight went to zero
 YIELD_LIMIT_SECONDS = 0.25
 """The longest background work pauses at one yield point: a burst of acks takes less than this,
 and a stream of them must not starve the transfers they started."""
+
+
+_deferred: list[Callable[[], object]] = []
+_deferred_since = 0.0
 
 
 @contextlib.contextmanager
@@ -50,6 +58,57 @@ def awaited() -> Iterator[None]:
             _awaited -= 1
             if not _awaited:
                 _quiet.notify_all()
+                if _deferred:
+                    _late.notify()  # the after-acks thread starts them, not this ack's thread
+
+
+def after_acks(start: Callable[[], object]) -> None:
+    """Call `start` (e.g. handing a job to a pool) once no ack is in flight; now if none is.
+
+    A burst of 50 commands used to hand 50 jobs to worker threads that woke only to pause in
+    yield_to_awaited(): thread start-up and wake-ups on the CPU the acks were waiting for.
+    Deferred starts run when the last ack in flight is written, and after YIELD_LIMIT_SECONDS
+    at most (a timer), so a steady stream of acks can't hold work back.
+    """
+    global _deferred_since, _flusher
+    with _quiet:
+        if _awaited:
+            if not _deferred:
+                _deferred_since = time.monotonic()
+                if _flusher is None:
+                    _flusher = threading.Thread(target=_flush_late, name="after-acks", daemon=True)
+                    _flusher.start()
+                _late.notify()
+            _deferred.append(start)
+            return
+    start()
+
+
+_flusher: threading.Thread | None = None
+_late = threading.Condition(_lock)  # deferred work may be due
+
+
+def _flush_late() -> None:
+    """One thread for the whole process: starts deferred work once no ack is in flight, or once
+    it has waited YIELD_LIMIT_SECONDS. Not the last ack's own thread: starting dozens of jobs
+    (and their threads) there would delay that ack, which is the burst's slowest."""
+    while True:
+        with _quiet:
+            while True:
+                if _deferred:
+                    left = _deferred_since + YIELD_LIMIT_SECONDS - time.monotonic()
+                    if not _awaited or left <= 0:
+                        break
+                    _late.wait(left)
+                else:
+                    _late.wait()
+            ready = _deferred[:]
+            _deferred.clear()
+        for start in ready:
+            try:
+                start()
+            except Exception:  # a pool shut down meanwhile: the work stays stored; recovery resumes it
+                _log.warning("could not start deferred work", exc_info=True)
 
 
 def yield_to_awaited(limit: float | None = None) -> None:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from bot.config import Settings
 from bot.ports.clock import Clock
 from bot.ports.store import StoreUnavailable
-from bot.ports.urgency import yield_to_awaited
+from bot.ports.urgency import after_acks, yield_to_awaited
 from bot.slack.bolt_app import build_bolt_app, make_web_client
 from bot.slack.delivery import SlackDelivery
 from bot.slack.deps import SlackDeps
@@ -54,7 +54,8 @@ class SlackRuntime:
         self.reconciler.owner = service.ctx.instance_id
         self.reconciler.undeliverable = service.undeliverable
         deps = SlackDeps(
-            service=service, queues=queues, run_later=lambda fn, *a, **kw: executor.submit(_guarded, fn, *a, **kw),
+            service=service, queues=queues,
+            run_later=lambda fn, *a, **kw: after_acks(lambda: executor.submit(_guarded, fn, *a, **kw)),
             delivery=self.delivery, state=self.state, home=self.home, people=self.people,
             is_approver=self.is_approver, may_see_number=lambda user, r: self.people.is_member(user, r.approvers),
             now=self.clock.now, response_url_ok=self.response_url_ok,

@@ -120,7 +120,14 @@ class Database:
                 # SQLite allows one writer at a time anyway, so one driver connection kept for
                 # it saves a pool checkout and check-in (with its reset) on every ack.
                 try:
-                    self._kept_writer = self.engine.raw_connection()
+                    kept = self.engine.raw_connection()
+                    # These commits don't wait for fsync (WAL with synchronous=NORMAL): they
+                    # survive the process being killed, and a power cut only from the next
+                    # commit of any other connection on, which syncs the whole log. What is
+                    # written here (a replay key, a new request, its response URL) is never
+                    # the record that a transfer was sent; that always waits for the disk.
+                    kept.driver_connection.execute("PRAGMA synchronous = NORMAL")
+                    self._kept_writer = kept
                 except Exception as exc:
                     raise StoreUnavailable(self.describe(exc)) from exc
         return run_direct(self.engine, self._write_lock, work, describe=self.describe, cache=self._direct_cache,
