@@ -80,7 +80,8 @@ ParseResult = HelpRequest | OpenModal | TransferCommand | Problem
 
 def _clean(text: str | None) -> str:
     raw = html.unescape(text or "")
-    raw = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in raw)
+    if not raw.isprintable():  # the common case skips the per-character pass (this is on the ack path)
+        raw = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in raw)
     return raw.strip()
 
 

@@ -46,6 +46,7 @@ class SlackRuntime:
                                      now=clock.now, on_change=self.home.refresh_for)
         self.service = None
         self.bolt_app = None
+        self._api_parts = urlsplit(settings.slack_api_url)
         self.rule_approvers: frozenset[str] = frozenset().union(
             *(r.approvers or frozenset() for r in settings.policy_rules))
 
@@ -78,9 +79,9 @@ class SlackRuntime:
     def response_url_ok(self, url: str) -> bool:
         """Only Slack's hooks host (or SLACK_API_URL's host, for GovSlack and tests) over https/http."""
         parts = urlsplit(url)
-        api = urlsplit(self.settings.slack_api_url)
         if parts.hostname == SLACK_HOOKS_HOST and parts.scheme == "https":
             return True
+        api = self._api_parts
         return parts.hostname == api.hostname and parts.port == api.port and parts.scheme == api.scheme
 
     def auth_check(self) -> str | None:

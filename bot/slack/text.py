@@ -31,7 +31,7 @@ _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 def escape(text: object) -> str:
     """`&`, `<`, `>` → entities; nothing else (Slack shows other HTML entities literally)."""
-    return "".join(_ESCAPES.get(ch, ch) for ch in str(text))
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def cut(text: object, limit: int) -> str:
