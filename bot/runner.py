@@ -54,8 +54,19 @@ def run(settings: Settings) -> int:
     return code
 
 
+SDK_WAIT_SECONDS = 3.0
+"""How long start-up waits for the Genesys client before it listens (it usually takes under 0.5 s)."""
+
+
 def _serve(runtime, settings: Settings, *, port: int, with_events: bool):
     from bot.ops.server import create_server, make_ops_app
+
+    # Listen once the Genesys client is built (bounded): the first burst of commands then has the
+    # CPU to itself instead of sharing it with the SDK's import (issue 11). If it takes longer
+    # (a slow disk), serve anyway: the import yields to acks, and /readyz says it isn't ready.
+    wait_ready = getattr(runtime.genesys, "wait_ready", None)
+    if wait_ready is not None:
+        wait_ready(SDK_WAIT_SECONDS)
 
     events = runtime.slack.events_wsgi() if with_events and runtime.slack else None
     wsgi = make_ops_app(readiness=runtime.readiness, liveness=runtime.liveness, slack_events=events,

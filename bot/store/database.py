@@ -40,7 +40,7 @@ from sqlalchemy.pool import QueuePool, StaticPool
 
 from bot.ports.store import StoreUnavailable
 from bot.ports.urgency import PriorityLock
-from bot.store.direct import DirectConnection, run_direct
+from bot.store.direct import DirectConnection, SqliteGroupWriter, run_direct
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -66,8 +66,8 @@ class Database:
         self._write_lock: Any = PriorityLock() if sqlite else contextlib.nullcontext()
         self._read_lock: Any = self._write_lock if single_connection else contextlib.nullcontext()
         self._direct_cache: dict = {}
-        self._keep_writer = sqlite and not single_connection
-        self._kept_writer: Any = None
+        self._group_writes = sqlite and not single_connection
+        self._group_writer: SqliteGroupWriter | None = None
 
     @property
     def closed(self) -> bool:
@@ -109,29 +109,36 @@ class Database:
     def run_direct(self, work: Callable[[DirectConnection], T]) -> T:
         """A write transaction on the driver itself, for the ack path's INSERTs (see bot.store.direct).
 
-        The same guarantees as run(write=True): one transaction, SQLite's write lock (urgent
-        callers first) and BEGIN IMMEDIATE, IntegrityError for unique violations and
-        StoreUnavailable for the rest; no retry (work may have been sent).
+        The same guarantees as run(write=True): work's writes are committed together or not at
+        all, under SQLite's write lock and BEGIN IMMEDIATE; IntegrityError for unique violations,
+        StoreUnavailable for the rest; no retry. On a SQLite file, one writer thread runs
+        concurrent callers' works in one transaction (SqliteGroupWriter).
         """
-        with self._write_lock if self._kept_writer is None else contextlib.nullcontext():
+        if self._closed:
+            raise StoreUnavailable(f"the store is closed ({self.where})")
+        if not self._group_writes:
+            return run_direct(self.engine, self._write_lock, work, describe=self.describe, cache=self._direct_cache)
+        writer = self._group_writer or self._start_group_writer()
+        return writer.run(work)
+
+    def _start_group_writer(self) -> SqliteGroupWriter:
+        with self._write_lock:
             if self._closed:
                 raise StoreUnavailable(f"the store is closed ({self.where})")
-            if self._kept_writer is None and self._keep_writer:
-                # SQLite allows one writer at a time anyway, so one driver connection kept for
-                # it saves a pool checkout and check-in (with its reset) on every ack.
+            if self._group_writer is None:
                 try:
-                    kept = self.engine.raw_connection()
+                    raw = self.engine.raw_connection()  # kept checked out: the writer's own
                     # These commits don't wait for fsync (WAL with synchronous=NORMAL): they
                     # survive the process being killed, and a power cut only from the next
                     # commit of any other connection on, which syncs the whole log. What is
                     # written here (a replay key, a new request, its response URL) is never
                     # the record that a transfer was sent; that always waits for the disk.
-                    kept.driver_connection.execute("PRAGMA synchronous = NORMAL")
-                    self._kept_writer = kept
+                    raw.driver_connection.execute("PRAGMA synchronous = NORMAL")
                 except Exception as exc:
                     raise StoreUnavailable(self.describe(exc)) from exc
-        return run_direct(self.engine, self._write_lock, work, describe=self.describe, cache=self._direct_cache,
-                          kept=self._kept_writer)
+                self._group_writer = SqliteGroupWriter(raw, self._write_lock, self.engine.dialect,
+                                                       describe=self.describe, cache=self._direct_cache)
+            return self._group_writer
 
     def _lock(self, write: bool) -> Any:
         if self._closed:
@@ -155,10 +162,9 @@ class Database:
         """Close every pooled connection; later calls raise StoreUnavailable. Idempotent."""
         with self._write_lock:
             self._closed = True
-            if self._kept_writer is not None:
-                with contextlib.suppress(Exception):
-                    self._kept_writer.close()
-                self._kept_writer = None
+            writer, self._group_writer = self._group_writer, None
+        if writer is not None:
+            writer.close()  # finishes what is queued (it takes the write lock), then closes
         self.engine.dispose()
 
 

@@ -15,7 +15,7 @@ from bot.domain.parsing import HelpRequest, OpenModal, parse_transfer_text
 from bot.domain.problems import Problem
 from bot.domain.request import Ask
 from bot.ports.store import StoreUnavailable
-from bot.ports.urgency import urgent
+from bot.ports.urgency import after_acks, urgent
 from bot.slack import wording
 from bot.slack.deps import SlackDeps
 from bot.slack.listeners.common import AckOnce
@@ -72,12 +72,17 @@ def take(ack: AckOnce, ask: Ask, command: dict[str, Any], deps: SlackDeps) -> No
             ack(wording.store_unavailable())
             return
     ack(wording.private(wording.working_on_it(ask)))
-    # After the ack (Bolt has already answered Slack), still in this thread and before the work is
-    # handed over: one write fewer while a burst of requesters waits, and a restart still finds it.
     url = command.get("response_url")
+    # Once no ack is in flight (a burst of requesters waits for CPU, not for this), remember where
+    # to answer, then hand the work over: the job always finds the URL. Should the process die in
+    # between, recovery still answers, privately instead of in the channel.
+    after_acks(lambda: _hand_over(request.id, url, deps))
+
+
+def _hand_over(request_id: str, url: str | None, deps: SlackDeps) -> None:
     if url and deps.response_url_ok(url):
         try:
-            deps.state.remember_response_url(request.id, url, deps.now() + RESPONSE_URL_LIFETIME)
+            deps.state.remember_response_url(request_id, url, deps.now() + RESPONSE_URL_LIFETIME)
         except Exception:  # replies fall back to ephemeral/DM; the transfer itself is unaffected
-            log.warning("could not remember the response_url of request %s", request.id, exc_info=True)
-    deps.run_later(deps.service.process, request.id)
+            log.warning("could not remember the response_url of request %s", request_id, exc_info=True)
+    deps.run_later(deps.service.process, request_id)
