@@ -7,7 +7,6 @@ message to Slack goes through `delivery` (its own pool, retries, deadlines).
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -66,7 +65,7 @@ class Members(Protocol):
 class SlackDeps:
     service: TransferService
     queues: QueueDirectory
-    run_later: Callable[..., Future]
+    run_later: Callable[..., object]  # hands fn(*args) to the transfer pool once no ack is in flight
     delivery: Delivery
     state: ResponseUrls
     home: HomePublisher

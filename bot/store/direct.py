@@ -185,6 +185,7 @@ class SqliteGroupWriter:
         self._queue: list[_Pending] = []
         self._wake = threading.Condition(threading.Lock())
         self._closed = False
+        self.batches = 0  # transactions committed or attempted (for tests and diagnostics)
         self._thread = threading.Thread(target=self._loop, name="sqlite-writer", daemon=True)
         self._thread.start()
 
@@ -220,6 +221,7 @@ class SqliteGroupWriter:
                 del self._queue[: len(batch)]
             with urgent(), self._lock:
                 self._write(batch)
+                self.batches += 1
             for pending in batch:
                 pending.done.set()
 

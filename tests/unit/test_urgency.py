@@ -115,3 +115,48 @@ def test_only_the_loading_threads_imports_pause_while_an_ack_is_in_flight(tmp_pa
     assert type(sys.modules["slow_sdk_part"].__loader__).__name__ == "_YieldingLoader"
     sys.modules.pop("slow_sdk_part", None)
     sys.modules.pop("ack_side_module", None)
+
+
+def test_work_handed_over_with_no_ack_in_flight_starts_at_once():
+    started = []
+    urgency.after_acks(lambda: started.append("now"))
+    assert started == ["now"]
+
+
+def test_work_handed_over_during_an_ack_starts_once_it_is_written():
+    started, inside, release = [], threading.Event(), threading.Event()
+
+    def ack_path() -> None:
+        with awaited():
+            urgency.after_acks(lambda: started.append(threading.current_thread().name))
+            inside.set()
+            release.wait(10)
+
+    slack = threading.Thread(target=ack_path, name="ack")
+    slack.start()
+    inside.wait(10)
+    time.sleep(0.05)
+    assert started == []  # held back while the ack is in flight (well under the limit)
+    release.set()
+    slack.join(10)
+    _until(lambda: started)
+    assert started == ["after-acks"]  # started by the after-acks thread, not the ack's own
+
+
+def test_a_stream_of_acks_holds_work_back_no_longer_than_the_limit(monkeypatch):
+    monkeypatch.setattr(urgency, "YIELD_LIMIT_SECONDS", 0.1)
+    started, stop = [], threading.Event()
+
+    def endless_ack() -> None:
+        with awaited():
+            stop.wait(10)
+
+    slack = threading.Thread(target=endless_ack)
+    slack.start()
+    _until(lambda: urgency._awaited > 0)
+    handed = time.monotonic()
+    urgency.after_acks(lambda: started.append(time.monotonic() - handed))
+    _until(lambda: started, timeout=5)
+    stop.set()
+    slack.join(10)
+    assert 0.09 <= started[0] < 2.0
