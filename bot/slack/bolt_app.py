@@ -13,9 +13,7 @@ readiness waits for); the ack path needs no network call.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
@@ -50,19 +48,6 @@ def _authorizer(token: str | None, identity: SlackIdentity):
     return authorize
 
 
-LISTENER_THREADS_AT_START = 16  # HTTP_THREADS' default: one listener per request being served
-
-
-def _prestarted(executor: ThreadPoolExecutor, threads: int) -> ThreadPoolExecutor:
-    """Start the pool's first threads now, not while the first burst of commands waits for acks."""
-    gate = threading.Barrier(threads + 1)
-    for _ in range(threads):  # each blocks until all are started, so each gets a thread of its own
-        executor.submit(gate.wait, 5.0)
-    with contextlib.suppress(threading.BrokenBarrierError):
-        gate.wait(5.0)
-    return executor
-
-
 def build_bolt_app(*, client: WebClient, deps: SlackDeps, identity: SlackIdentity) -> App:
     # Listeners only parse and ack; slow work goes to deps.run_later, so Bolt's pool stays free.
     # It is still larger than Bolt's default of 5 so that a burst of acks never queues.
@@ -77,8 +62,7 @@ def build_bolt_app(*, client: WebClient, deps: SlackDeps, identity: SlackIdentit
         signing_secret="verified-before-bolt",
         request_verification_enabled=False,
         token_verification_enabled=False,
-        listener_executor=_prestarted(ThreadPoolExecutor(max_workers=64, thread_name_prefix="bolt-listener"),
-                                      LISTENER_THREADS_AT_START),
+        listener_executor=ThreadPoolExecutor(max_workers=64, thread_name_prefix="bolt-listener"),
         logger=bolt_logger,
     )
     register_listeners(app, deps)
