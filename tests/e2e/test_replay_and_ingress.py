@@ -21,6 +21,10 @@ from tests.kit.env import bot_env
 from tests.kit.net import free_port
 from tests.kit.slack_client import SlackClientSide
 
+# Genesys requests a command would make (conversations, users, a transfer); the queue directory's own
+# background refresh (queue list, health) may run at any time and is not one of them.
+LOOKUPS = r"^/api/v2/(?!routing/queues|analytics/queues)"
+
 REPLACE = r"/participants/[^/]+/replace/queue$"
 
 
@@ -163,7 +167,7 @@ def test_malformed_bodies_with_bad_signatures_get_401_and_no_traceback(ingress, 
     logged = bot.log()[before:]
     assert "Traceback" not in logged and "Exception" not in logged
     assert "signature check failed" in logged
-    assert sim.requests_matching(None, r"/api/v2/") == []
+    assert sim.requests_matching(None, LOOKUPS) == []
 
 
 def test_a_20_mb_unsigned_body_gets_413_and_no_huge_log_line(ingress):
@@ -178,7 +182,7 @@ def test_a_20_mb_unsigned_body_gets_413_and_no_huge_log_line(ingress):
     logged = bot.log()[before:]
     assert max((len(line) for line in logged.splitlines()), default=0) < 2000
     assert "AAAAAAAAAAAAAAAAAAAA" not in logged
-    assert sim.requests_matching(None, r"/api/v2/") == []
+    assert sim.requests_matching(None, LOOKUPS) == []
 
 
 def test_a_newline_in_an_unsigned_body_cannot_forge_a_log_line(ingress):

@@ -23,6 +23,10 @@ from tests.fakes.socket_mode import FakeSocketMode
 from tests.kit.bots import ROOT
 from tests.kit.env import bot_env
 
+# Genesys requests a command would make (conversations, users, a transfer); the queue directory's own
+# background refresh (queue list, health) may run at any time and is not one of them.
+LOOKUPS = r"^/api/v2/(?!routing/queues|analytics/queues)"
+
 APP_TOKEN = "xapp-1-A0TEST-1-fake"
 REPLACE = r"/participants/[^/]+/replace/queue$"
 
@@ -140,7 +144,7 @@ def test_help_over_socket_mode_is_answered_in_the_ack(sim, slack, socket_bot):
     assert "/transfer <conversation-id> <queue name>" in ack.payload["text"]
     assert ack.payload["response_type"] == "ephemeral"
     time.sleep(0.3)  # nothing runs in the background for help
-    assert sim.requests_matching(None, r"/api/v2/") == []
+    assert sim.requests_matching(None, LOOKUPS) == []
     assert slack.responses(key) == []
 
 
