@@ -1,8 +1,10 @@
 """A GenesysPort whose SDK client is built on a background thread.
 
-Importing PureCloudPlatformClientV2 costs ~2 s and ~220 MB; Slack wants its ack within 3 s of
-start-up traffic, so start-up must not wait for it. Calls made before the client is ready wait
-a bounded time, then fail as GenesysUnavailable(cause="starting").
+Building the SDK client imports the parts of PureCloudPlatformClientV2 it uses (~0.4 s of CPU
+with bot.genesys.sdk_import; the whole package would be 2–4 s and ~215 MB). Start-up waits for
+it a bounded time before listening (bot.runner), and serves anyway when it takes longer (a slow
+disk, a cold cache). Calls made before the client is ready wait a bounded time, then fail as
+GenesysUnavailable(cause="starting").
 
 The port's methods are forwarded by methods generated from `GenesysPort` itself when the class
 is created, so a method added to the port is forwarded without anyone remembering to.

@@ -228,7 +228,7 @@ class _YieldingFinder:
 def yielding_imports() -> Iterator[None]:
     """Imports made by this thread inside the block pause while Slack acks are in flight.
 
-    For the Genesys SDK's import at start-up (~2 s of CPU over thousands of modules): it must not
+    For the Genesys SDK's import at start-up (hundreds of modules, even loaded piecewise): it must not
     hold the GIL while a burst of slash commands waits for acks.
     """
     finder = _YieldingFinder(threading.get_ident())
