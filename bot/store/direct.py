@@ -16,6 +16,7 @@ Only INSERT/upsert statements with no RETURNING are meant for this; everything e
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -83,14 +84,20 @@ class DirectConnection:
         return self._cursor.rowcount
 
 
+@functools.cache
+def _driver_errors() -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:
+    """(any driver error, a unique or other integrity violation) for both drivers; psycopg loaded on first need."""
+    import psycopg
+
+    return (sqlite3.Error, psycopg.Error), (sqlite3.IntegrityError, psycopg.IntegrityError)
+
+
 def _is_integrity_error(exc: BaseException) -> bool:
-    if isinstance(exc, sqlite3.IntegrityError):
-        return True
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - psycopg is a dependency
-        return False
-    return isinstance(exc, psycopg.IntegrityError)
+    return isinstance(exc, _driver_errors()[1])
+
+
+def _is_driver_error(exc: BaseException) -> bool:
+    return isinstance(exc, _driver_errors()[0])
 
 
 def run_direct(engine: Any, lock: Any, work: Callable[[DirectConnection], T], *,
@@ -115,7 +122,7 @@ def run_direct(engine: Any, lock: Any, work: Callable[[DirectConnection], T], *,
                 _rollback(driver, sqlite)
                 if isinstance(exc, IntegrityError | ValueError | TypeError | StoreUnavailable):
                     raise
-                if isinstance(exc, Exception) and _is_driver_error(exc):
+                if _is_driver_error(exc):
                     if not sqlite and getattr(driver, "closed", False):
                         raw.invalidate()
                     raise StoreUnavailable(describe(exc)) from exc
@@ -135,16 +142,6 @@ def _rollback(driver: Any, sqlite: bool) -> None:
             driver.rollback()
     except Exception:  # the connection is gone; the pool's reset or invalidation deals with it
         pass
-
-
-def _is_driver_error(exc: Exception) -> bool:
-    if isinstance(exc, sqlite3.Error):
-        return True
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover
-        return False
-    return isinstance(exc, psycopg.Error)
 
 
 class _Pending:
@@ -186,6 +183,7 @@ class SqliteGroupWriter:
         self._wake = threading.Condition(threading.Lock())
         self._closed = False
         self.batches = 0  # transactions committed or attempted (for tests and diagnostics)
+        self.waiting = 0  # callers whose work is queued or being written (for tests and diagnostics)
         self._thread = threading.Thread(target=self._loop, name="sqlite-writer", daemon=True)
         self._thread.start()
 
@@ -195,6 +193,7 @@ class SqliteGroupWriter:
             if self._closed:
                 raise StoreUnavailable("the store is closed")
             self._queue.append(pending)
+            self.waiting += 1
             self._wake.notify()
         pending.done.wait()
         if pending.error is not None:
@@ -222,6 +221,8 @@ class SqliteGroupWriter:
             with urgent(), self._lock:
                 self._write(batch)
                 self.batches += 1
+            with self._wake:
+                self.waiting -= len(batch)
             for pending in batch:
                 pending.done.set()
 
@@ -243,8 +244,7 @@ class SqliteGroupWriter:
                     if not driver.in_transaction:  # SQLite gave up the whole transaction
                         raise
                     cursor.execute("ROLLBACK TO work")
-                    pending.error = exc if not (isinstance(exc, Exception) and _is_driver_error(exc)) else (
-                        StoreUnavailable(self._describe(exc)))
+                    pending.error = StoreUnavailable(self._describe(exc)) if _is_driver_error(exc) else exc
                 cursor.execute("RELEASE work")
             cursor.execute("COMMIT")
         except BaseException as exc:

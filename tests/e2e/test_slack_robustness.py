@@ -137,15 +137,20 @@ def test_thread_reply_whose_answer_is_lost_is_found_not_posted_again(sim, slack,
     assert len([m for m in slack.api_calls("chat.postMessage") if m.get("thread_ts")]) == 1
 
 
-def test_direct_result_whose_response_url_answer_is_lost_is_not_posted_twice(sim, slack, make_bot):
+def _transfer_losing_response_url_answers(sim, slack, make_bot, times: int) -> None:
+    """A direct /transfer whose first `times` response_url posts are applied by Slack, then the answer is lost."""
     client = make_bot()
     assert client.bot.runtime.genesys.wait_ready(90)
     sim.add_queue("Support Tier 2")
     call = sim.add_call(scenario="connected", queue=sim.add_queue("Sales"), agent_name="Alice")
     url = slack.open_response_url(channel=FLOOR, user=REQUESTER, command_text=f"/transfer {call.id} Support Tier 2")
-    slack.inject("response_url", apply=True, drop_connection=True)
+    slack.inject("response_url", apply=True, drop_connection=True, times=times)
 
     client.command(f"{call.id} Support Tier 2", user=REQUESTER, key=url.rsplit("/", 1)[1])
+
+
+def test_direct_result_whose_response_url_answer_is_lost_is_not_posted_twice(sim, slack, make_bot):
+    _transfer_losing_response_url_answers(sim, slack, make_bot, times=1)
 
     slack.wait_for(lambda: any("Transferred" in m.text for m, _ in slack.timeline(FLOOR, REQUESTER)), timeout=20)
     slack.wait_for(lambda: len(transfers(sim)) == 1)
@@ -157,14 +162,7 @@ def test_direct_result_whose_response_url_answer_is_lost_is_not_posted_twice(sim
 def test_a_result_whose_answer_is_lost_twice_is_still_shown_once(sim, slack, make_bot):
     # The first post is lost after Slack showed it; its replacement is lost too. Replacing is
     # idempotent, so it is retried, never followed by a second message showing the result again.
-    client = make_bot()
-    assert client.bot.runtime.genesys.wait_ready(90)
-    sim.add_queue("Support Tier 2")
-    call = sim.add_call(scenario="connected", queue=sim.add_queue("Sales"), agent_name="Alice")
-    url = slack.open_response_url(channel=FLOOR, user=REQUESTER, command_text=f"/transfer {call.id} Support Tier 2")
-    slack.inject("response_url", apply=True, drop_connection=True, times=2)
-
-    client.command(f"{call.id} Support Tier 2", user=REQUESTER, key=url.rsplit("/", 1)[1])
+    _transfer_losing_response_url_answers(sim, slack, make_bot, times=2)
 
     slack.wait_for(lambda: any("Transferred" in m.text for m, _ in slack.timeline(FLOOR, REQUESTER)), timeout=30)
     slack.wait_for(lambda: len(transfers(sim)) == 1)

@@ -42,7 +42,7 @@ def test_waiting_writes_share_one_transaction(store) -> None:
         threads = [threading.Thread(target=db.run_direct, args=(_insert(f"k{i}"),)) for i in range(20)]
         for thread in threads:
             thread.start()
-        while len(writer._queue) < 19:  # the first may already be taken (and waiting for the lock)
+        while writer.waiting < 20:  # queued, or taken by the writer and waiting for the lock
             threading.Event().wait(0.005)
     for thread in threads:
         thread.join(10)
