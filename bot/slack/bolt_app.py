@@ -9,12 +9,19 @@ middleware calls auth.test on the first request (every concurrent first request 
 the ack path, and answers 500 when Slack fails it, so the first /transfer after a deploy could be
 lost to a Slack hiccup. We already learn who we are with auth.test at start (identity.py, which
 readiness waits for); the ack path needs no network call.
+
+Listeners run in the HTTP request's own thread (process_before_response): Bolt's default runs
+each one on its listener pool while the request thread polls for the ack every 10 ms. Measured
+on the start burst (50 /transfer at once on 2 cores, issue 11): the slowest ack went from ~80 to
+~67 ms, because the hand-over and the polling cost GIL time and each ack waited for the next
+10 ms tick. The price: Slack gets the ack only when the listener returns, so work that follows
+an ack goes to deps.after_ack (a pool) instead of running in the listener.
 """
 
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 
 from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
@@ -48,9 +55,10 @@ def _authorizer(token: str | None, identity: SlackIdentity):
     return authorize
 
 
-def build_bolt_app(*, client: WebClient, deps: SlackDeps, identity: SlackIdentity) -> App:
-    # Listeners only parse and ack; slow work goes to deps.run_later, so Bolt's pool stays free.
-    # It is still larger than Bolt's default of 5 so that a burst of acks never queues.
+def build_bolt_app(*, client: WebClient, deps: SlackDeps, identity: SlackIdentity, after_ack_pool: Executor) -> App:
+    # Listeners only parse and ack, in the request's thread; what follows an ack goes to
+    # deps.after_ack, slow work to deps.run_later. Bolt would use its executor only for lazy
+    # listeners (we have none); it gets the after-ack pool so that it starts no pool of its own.
     bolt_logger = logging.getLogger("bot.slack.bolt")
     bolt_logger.addFilter(_DropClientTokenWarning())
     # Bolt gets a token-less copy of the client, so it uses `authorize` (see the module docstring);
@@ -62,7 +70,8 @@ def build_bolt_app(*, client: WebClient, deps: SlackDeps, identity: SlackIdentit
         signing_secret="verified-before-bolt",
         request_verification_enabled=False,
         token_verification_enabled=False,
-        listener_executor=ThreadPoolExecutor(max_workers=64, thread_name_prefix="bolt-listener"),
+        listener_executor=after_ack_pool,
+        process_before_response=True,
         logger=bolt_logger,
     )
     register_listeners(app, deps)

@@ -1,7 +1,8 @@
 """What Slack listeners need, in one object, so each listener stays a small function.
 
-Listeners parse and ack; everything slow goes to `run_later` (the transfer pool) and every
-message to Slack goes through `delivery` (its own pool, retries, deadlines).
+Listeners parse and ack; everything slow goes to `run_later` (the transfer pool), what must
+follow the ack at once (views.open, small bookkeeping) to `after_ack`, and every message to
+Slack goes through `delivery` (its own pool, retries, deadlines).
 """
 
 from __future__ import annotations
@@ -66,6 +67,9 @@ class SlackDeps:
     service: TransferService
     queues: QueueDirectory
     run_later: Callable[..., object]  # hands fn(*args) to the transfer pool once no ack is in flight
+    after_ack: Callable[..., object]
+    """Runs fn(*args) on Slack's after-ack pool at once: Bolt answers Slack only when the listener
+    returns (process_before_response), so nothing slow may run in the listener after its ack."""
     delivery: Delivery
     state: ResponseUrls
     home: HomePublisher

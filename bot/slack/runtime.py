@@ -7,6 +7,7 @@ need the service: `SlackRuntime(...)` first, then `attach(service, …)`.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,6 +47,9 @@ class SlackRuntime:
                                      now=clock.now, on_change=self.home.refresh_for)
         self.service = None
         self.bolt_app = None
+        # What follows an ack (views.open while the trigger is fresh, small bookkeeping): short
+        # Slack and database calls, so a few threads; Socket Mode and HTTP share it.
+        self.after_ack_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="slack-after-ack")
         self._api_parts = urlsplit(settings.slack_api_url)
         self.rule_approvers: frozenset[str] = frozenset().union(
             *(r.approvers or frozenset() for r in settings.policy_rules))
@@ -57,11 +61,13 @@ class SlackRuntime:
         deps = SlackDeps(
             service=service, queues=queues,
             run_later=lambda fn, *a, **kw: after_acks(lambda: executor.submit(_guarded, fn, *a, **kw)),
+            after_ack=lambda fn, *a, **kw: self.after_ack_pool.submit(_guarded, fn, *a, **kw),
             delivery=self.delivery, state=self.state, home=self.home, people=self.people,
             is_approver=self.is_approver, may_see_number=lambda user, r: self.people.is_member(user, r.approvers),
             now=self.clock.now, response_url_ok=self.response_url_ok,
         )
-        self.bolt_app = build_bolt_app(client=self.client, deps=deps, identity=self.identity)
+        self.bolt_app = build_bolt_app(client=self.client, deps=deps, identity=self.identity,
+                                       after_ack_pool=self.after_ack_pool)
 
     def events_wsgi(self) -> Any:
         """POST /slack/events for HTTP mode: the guard, then Bolt."""

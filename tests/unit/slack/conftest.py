@@ -78,6 +78,11 @@ class Recorder:
         future: Future = Future()
         return future
 
+    def after_ack(self, fn: Any, *args: Any) -> None:
+        """Noted on the timeline, then run at once (the real one runs on a pool after the listener returns)."""
+        self.events.append(("after_ack", getattr(fn, "__name__", str(fn))))
+        fn(*args)
+
     def run_jobs(self) -> None:
         while self.jobs:
             fn, args = self.jobs.pop(0)
@@ -154,7 +159,7 @@ def harness(world: World) -> Harness:  # noqa: F811 (the service fixture, import
     delivery, home, state = FakeDelivery(recorder), FakeHome(), FakeState()
     service = world.service
     deps = SlackDeps(
-        service=service, queues=service.ctx.queues, run_later=recorder.run_later, delivery=delivery, state=state,
+        service=service, queues=service.ctx.queues, run_later=recorder.run_later, after_ack=recorder.after_ack, delivery=delivery, state=state,
         home=home, people=world.people, is_approver=lambda user: user == APPROVER,
         may_see_number=lambda user, request: user == APPROVER, now=world.clock.now,
         response_url_ok=lambda url: url.startswith("https://hooks.slack.com/"),

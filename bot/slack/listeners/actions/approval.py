@@ -35,11 +35,16 @@ def handle_click(ack: Any, body: dict[str, Any], verb: str, deps: SlackDeps) -> 
         if not REQUEST_ID.match(click.value):
             tell_clicker(deps, click, not_ours())
             return
-        if verb in ("approve", "deny") and click.on_channel_message:
-            remember_message(deps, click)
-        deps.run_later(run_click, deps, verb, click)
+        deps.after_ack(hand_over, deps, verb, click)
     except Exception:
         log.exception("%s click could not be handed over", verb)
+
+
+def hand_over(deps: SlackDeps, verb: str, click: Click) -> None:
+    """After the ack: note the clicked message (a database write), then queue the decision."""
+    if verb in ("approve", "deny") and click.on_channel_message:
+        remember_message(deps, click)
+    deps.run_later(run_click, deps, verb, click)
 
 
 def remember_message(deps: SlackDeps, click: Click) -> None:

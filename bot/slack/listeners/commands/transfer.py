@@ -44,13 +44,13 @@ def _dispatch(ack: AckOnce, command: dict[str, Any], deps: SlackDeps) -> None:
         ack(wording.usage(parsed))
     elif isinstance(parsed, OpenModal):
         ack()
-        _open_form(command, deps)
+        deps.after_ack(_open_form, command, deps)
     else:
         take(ack, parsed.ask, command, deps)
 
 
 def _open_form(command: dict[str, Any], deps: SlackDeps) -> None:
-    """Right after the ack: trigger_ids expire 3 s after the command was typed."""
+    """Right after the ack, on the after-ack pool: trigger_ids expire 3 s after the command was typed."""
     view = transfer_modal(channel=command.get("channel_id"))
     opened = deps.delivery.open_view(str(command.get("trigger_id") or ""), view)
     url = command.get("response_url")

@@ -22,10 +22,15 @@ NO_ID_HINT = ("I found no conversation id or Genesys interaction link in that me
 def handle_global(ack: Any, body: dict[str, Any], deps: SlackDeps) -> None:
     """The global shortcut: ack, then open an empty form while the trigger is fresh."""
     ack()
+    deps.after_ack(open_form, str(body.get("trigger_id") or ""), transfer_modal(), deps)
+
+
+def open_form(trigger_id: str, view: dict[str, Any], deps: SlackDeps) -> None:
+    """After the ack, on the after-ack pool, while the trigger is fresh (3 s)."""
     try:
-        deps.delivery.open_view(str(body.get("trigger_id") or ""), transfer_modal())
+        deps.delivery.open_view(trigger_id, view)
     except Exception:
-        log.exception("could not open the transfer form from the shortcut")
+        log.exception("could not open the transfer form from a shortcut")
 
 
 def form_for_message(body: dict[str, Any]) -> dict[str, Any]:
@@ -41,7 +46,4 @@ def form_for_message(body: dict[str, Any]) -> dict[str, Any]:
 def handle_from_message(ack: Any, body: dict[str, Any], deps: SlackDeps) -> None:
     """The message shortcut: ack, then open the form prefilled from the message."""
     ack()
-    try:
-        deps.delivery.open_view(str(body.get("trigger_id") or ""), form_for_message(body))
-    except Exception:
-        log.exception("could not open the transfer form from a message")
+    deps.after_ack(open_form, str(body.get("trigger_id") or ""), form_for_message(body), deps)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot.domain.request import TransferRequest
 from bot.ports.store import StoreUnavailable
 from bot.slack import wording
 from bot.slack.deps import SlackDeps
@@ -54,7 +55,11 @@ def _submit(ack: AckOnce, body: dict[str, Any], form: ModalInput, deps: SlackDep
         ack(response_action="errors", errors={QUEUE: STORE_DOWN})
         return
     ack()
-    url = _response_url(body, form.channel, deps)
+    deps.after_ack(_hand_over, request, user, form, _response_url(body, form.channel, deps), deps)
+
+
+def _hand_over(request: TransferRequest, user: str, form: ModalInput, url: str | None, deps: SlackDeps) -> None:
+    """After the ack (the form closes): where to answer, "Working on it", then the work itself."""
     if url:
         try:
             deps.state.remember_response_url(request.id, url, deps.now() + RESPONSE_URL_LIFETIME)

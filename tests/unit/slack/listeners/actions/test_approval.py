@@ -44,8 +44,10 @@ def test_approve_from_the_channel_message(harness: Harness):
     request = pending(harness)
     calls_before = len(harness.world.genesys.calls)
     run(harness, "approve", click(request.id))
-    # Acked, message remembered, decision handed over: no Genesys work on the listener thread.
-    assert harness.recorder.kinds() == ["ack", "run_later"]
+    # Acked, then (after the ack) message remembered and decision handed over: no Genesys work on the
+    # listener thread.
+    assert harness.recorder.events[:2] == [("ack", calls_before), ("after_ack", "hand_over")]
+    assert harness.recorder.kinds() == ["ack", "after_ack", "run_later"]
     assert len(harness.world.genesys.calls) == calls_before
     assert harness.world.store.get(request.id).message_ref == MessageRef("C0APPROVE", "1700000000.000100").encode()
     harness.recorder.run_jobs()
@@ -157,4 +159,4 @@ def test_a_failing_message_bookkeeping_does_not_lose_the_click(harness: Harness,
 
     monkeypatch.setattr(harness.world.store, "set_message_ref", down)
     run(harness, "approve", click(request.id))
-    assert harness.recorder.kinds() == ["ack", "run_later"]
+    assert harness.recorder.kinds() == ["ack", "after_ack", "run_later"]

@@ -11,7 +11,7 @@ from tests.unit.slack.conftest import Harness
 
 def test_open_form_from_home(harness: Harness):
     handle_open_modal(harness.recorder.ack, {"trigger_id": "trig-9", "user": {"id": APPROVER}}, harness.deps)
-    assert harness.recorder.kinds() == ["ack", "open_view"]
+    assert harness.recorder.kinds() == ["ack", "after_ack", "open_view"]
     assert harness.delivery.opened[0][1]["callback_id"] == "transfer_modal"
 
 

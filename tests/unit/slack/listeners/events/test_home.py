@@ -9,6 +9,7 @@ from tests.unit.slack.conftest import Harness
 
 def test_home_tab_is_published(harness: Harness):
     handle_home_opened({"type": "app_home_opened", "user": APPROVER, "tab": "home"}, harness.deps)
+    assert harness.recorder.kinds() == ["after_ack"]  # Bolt acks the event when the listener returns
     assert harness.state.homes == [(APPROVER, harness.world.clock.now())]
     assert harness.home.published == [(APPROVER, {"flash": None, "page": 0})]
 

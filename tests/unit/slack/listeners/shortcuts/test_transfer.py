@@ -15,7 +15,7 @@ def fields(view):
 
 def test_global_shortcut_opens_an_empty_form(harness: Harness):
     handle_global(harness.recorder.ack, {"trigger_id": "trig-3", "user": {"id": REQUESTER}}, harness.deps)
-    assert harness.recorder.kinds() == ["ack", "open_view"]
+    assert harness.recorder.kinds() == ["ack", "after_ack", "open_view"]
     view = check_view(harness.delivery.opened[0][1])
     assert "initial_value" not in fields(view)["call"]["element"]
 
@@ -28,7 +28,7 @@ def message_shortcut(text):
 def test_message_with_a_link_prefills_call_and_channel(harness: Harness):
     handle_from_message(harness.recorder.ack, message_shortcut(f"Customer angry, see <{LINK}|this call>"),
                         harness.deps)
-    assert harness.recorder.kinds() == ["ack", "open_view"]
+    assert harness.recorder.kinds() == ["ack", "after_ack", "open_view"]
     view = check_view(harness.delivery.opened[0][1])
     assert fields(view)["call"]["element"]["initial_value"] == CONV
     assert fields(view)["channel"]["element"]["initial_conversation"] == "C0SUPPORT"

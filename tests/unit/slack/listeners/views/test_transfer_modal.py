@@ -49,7 +49,7 @@ def test_valid_submission_is_stored_acked_and_processed(harness: Harness):
     v = view(call=call.id, queue=queue_id(harness), channel="C0SUPPORT")
     handle_submission(harness.recorder.ack, body(v, "C0SUPPORT"), v, harness.deps)
     assert harness.recorder.acks == [{}]  # closes the form
-    assert harness.recorder.kinds() == ["ack", "tell_user", "run_later"]
+    assert harness.recorder.kinds() == ["ack", "after_ack", "tell_user", "run_later"]
     (request,) = [row.request for row in harness.world.store._rows.values()]
     assert request.state is S.RECEIVED and request.ask.target == f"queue-id:{queue_id(harness)}"
     assert decode_origin(request.origin, "?").channel == "C0SUPPORT"
