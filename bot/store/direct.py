@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -145,13 +146,19 @@ def _rollback(driver: Any, sqlite: bool) -> None:
 
 
 class _Pending:
-    """One caller's work, waiting in the writer's queue."""
+    """One caller's work, waiting in the writer's queue.
+
+    `done` is a bare lock, taken here and released by the writer: the caller blocks on it in C.
+    threading.Event (a Condition, in Python) cost several times the GIL time per hand-over, and
+    a burst makes a hundred of them.
+    """
 
     __slots__ = ("done", "error", "result", "work")
 
     def __init__(self, work: Callable[[DirectConnection], Any]) -> None:
         self.work = work
-        self.done = threading.Event()
+        self.done = threading.Lock()
+        self.done.acquire()
         self.result: Any = None
         self.error: BaseException | None = None
 
@@ -179,8 +186,8 @@ class SqliteGroupWriter:
         self._dialect = dialect
         self._describe = describe
         self._cache = cache
-        self._queue: list[_Pending] = []
-        self._wake = threading.Condition(threading.Lock())
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()  # None: closed, stop
+        self._entry = threading.Lock()  # the closed check and the put, together; the counter
         self._closed = False
         self.batches = 0  # transactions committed or attempted (for tests and diagnostics)
         self.waiting = 0  # callers whose work is queued or being written (for tests and diagnostics)
@@ -189,42 +196,49 @@ class SqliteGroupWriter:
 
     def run(self, work: Callable[[DirectConnection], T]) -> T:
         pending = _Pending(work)
-        with self._wake:
+        with self._entry:
             if self._closed:
                 raise StoreUnavailable("the store is closed")
-            self._queue.append(pending)
             self.waiting += 1
-            self._wake.notify()
-        pending.done.wait()
+            self._queue.put(pending)
+        pending.done.acquire()  # until the writer has written (or failed) it
         if pending.error is not None:
             raise pending.error
         return pending.result
 
     def close(self, timeout: float = 2.0) -> None:
         """Refuse new work, finish what is queued (bounded), then close the connection."""
-        with self._wake:
-            self._closed = True
-            self._wake.notify()
+        with self._entry:
+            if not self._closed:
+                self._closed = True
+                self._queue.put(None)  # after everything already queued: that is written first
         self._thread.join(timeout)
         with contextlib.suppress(Exception):
             self._raw.close()
 
     def _loop(self) -> None:
-        while True:
-            with self._wake:
-                while not self._queue and not self._closed:
-                    self._wake.wait()
-                if not self._queue:
-                    return  # closed and drained
-                batch = self._queue[: self.MAX_BATCH]
-                del self._queue[: len(batch)]
+        stop = False
+        while not stop:
+            first = self._queue.get()
+            batch: list[_Pending] = []
+            while first is not None:
+                batch.append(first)
+                if len(batch) == self.MAX_BATCH:
+                    break
+                try:
+                    first = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            stop = first is None  # closed: nothing can be queued behind it
+            if not batch:
+                continue
             with urgent(), self._lock:
                 self._write(batch)
                 self.batches += 1
-            with self._wake:
+            with self._entry:
                 self.waiting -= len(batch)
             for pending in batch:
-                pending.done.set()
+                pending.done.release()
 
     def _write(self, batch: list[_Pending]) -> None:
         driver = self._raw.driver_connection
