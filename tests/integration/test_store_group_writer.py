@@ -88,3 +88,19 @@ def test_after_close_writes_are_refused(store) -> None:
     store.close()
     with pytest.raises(StoreUnavailable):
         store._db.run_direct(_insert("after"))
+
+
+def test_savepoints_only_when_a_work_fails(store) -> None:
+    """The common batch is one plain transaction; a failure re-runs it with a savepoint per work."""
+    db = store._db
+    db.run_direct(_insert("first"))  # starts the writer thread and its connection
+    statements: list[str] = []
+    db._group_writer._raw.driver_connection.set_trace_callback(statements.append)
+    db.run_direct(_insert("plain"))
+    assert not [s for s in statements if s.startswith("SAVEPOINT")]
+    assert statements[-1] == "COMMIT"
+    statements.clear()
+    with pytest.raises(IntegrityError):
+        db.run_direct(_insert("plain"))  # the key exists: this work fails
+    assert statements.count("SAVEPOINT work") == 1 and "ROLLBACK TO work" in statements
+    assert _keys(store) == 2
