@@ -146,6 +146,7 @@ def build_runtime(
         from bot.slack.runtime import SlackRuntime
 
         slack = SlackRuntime(settings, store=store, clock=clock)
+        store.prepare_ack_writes()
         people = slack.people
     extra = {"notifier": slack.reconciler} if slack else {}
     ctx = Context(

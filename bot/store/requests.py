@@ -373,6 +373,10 @@ class SqlRequestStore:
         """Raise StoreUnavailable unless the database answers."""
         self._db.ping()
 
+    def prepare_ack_writes(self) -> None:
+        """Open what the ack path writes with now, not on the first Slack request (see Database)."""
+        self._db.start_ack_writer()
+
     def close(self) -> None:
         self._db.close()
 

@@ -104,3 +104,14 @@ def test_savepoints_only_when_a_work_fails(store) -> None:
         db.run_direct(_insert("plain"))  # the key exists: this work fails
     assert statements.count("SAVEPOINT work") == 1 and "ROLLBACK TO work" in statements
     assert _keys(store) == 2
+
+
+def test_the_writer_can_be_started_before_the_first_write(store) -> None:
+    """The bot starts it at start-up, so the first ack of a burst doesn't open a connection and a thread."""
+    assert store._db._group_writer is None  # nothing written on the ack path yet
+    store.prepare_ack_writes()
+    writer = store._db._group_writer
+    assert writer is not None and writer._thread.is_alive()
+    store.prepare_ack_writes()
+    assert store._db._group_writer is writer  # once
+    assert store._db.run_direct(_insert("k")) == 1 and writer.batches == 1
