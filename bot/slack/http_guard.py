@@ -26,6 +26,7 @@ from urllib.parse import parse_qs
 from slack_sdk.signature import SignatureVerifier
 
 from bot.ops.metrics import SLACK_ACK_SECONDS
+from bot.ports.replay_key import deferred_replay_check
 from bot.ports.store import ReplayGuard, StoreUnavailable
 from bot.ports.urgency import awaited, urgent
 from bot.slack.identity import SlackIdentity
@@ -77,9 +78,6 @@ class SlackRequestGuard:
         if refusal:
             log.warning("refused a signed Slack request for another %s", refusal)
             return _reply(start_response, "403 Forbidden", b"not for this app")
-        if _replay_matters(body) and self._replayed_urgently(ts, signature):
-            log.warning("ignored a replayed Slack request (timestamp %s)", ts[:12])
-            return _reply(start_response, "200 OK")
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
 
@@ -87,7 +85,44 @@ class SlackRequestGuard:
             SLACK_ACK_SECONDS.observe(time.perf_counter() - started)
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
+        if not _replay_matters(body) or self.replay is None:
+            return self.app(environ, timed_start_response)
+        key = hashlib.sha256(f"{ts}:{signature}".encode()).hexdigest()
+        if _is_slash_command(body):
+            return self._checked_at_first_effect(environ, key, ts, timed_start_response, start_response)
+        if not self._first_time(key, self.now() + REPLAY_WINDOW):
+            return self._dropped(ts, start_response)
         return self.app(environ, timed_start_response)
+
+    def _checked_at_first_effect(self, environ: dict[str, Any], key: str, ts: str,
+                                 timed_start_response: Callable, start_response: Callable) -> Iterable[bytes]:
+        """A slash command's replay key is written with its request, in one transaction (see
+        bot.ports.replay_key); Bolt's answer is held until the key is known to be new."""
+        answer: list[Any] = []
+
+        def hold(status: str, headers: list, exc_info: Any = None) -> Callable:
+            answer[:] = [status, headers]
+            return lambda data: None
+
+        with deferred_replay_check(key, self.now() + REPLAY_WINDOW, self._first_time) as pending:
+            chunks = self.app(environ, hold)
+            try:
+                body = b"".join(chunks)
+            finally:
+                close = getattr(chunks, "close", None)
+                if close is not None:
+                    close()
+            first = pending.settle()
+        if not first:
+            return self._dropped(ts, start_response)
+        if not answer:  # Bolt always answers; a WSGI app that didn't is a bug to see, not to hide
+            return _reply(timed_start_response, "500 Internal Server Error")
+        timed_start_response(*answer)
+        return [body]
+
+    def _dropped(self, ts: str, start_response: Callable) -> list[bytes]:
+        log.warning("ignored a replayed Slack request (timestamp %s)", ts[:12])
+        return _reply(start_response, "200 OK")
 
     def _read(self, environ: dict[str, Any]) -> bytes | None:
         try:
@@ -110,20 +145,17 @@ class SlackRequestGuard:
         except (ValueError, TypeError):  # a body not in UTF-8, a timestamp not a number, a non-ASCII signature
             return False
 
-    def _replayed_urgently(self, ts: str, signature: str) -> bool:
-        with urgent():  # Slack is waiting for the ack: this write goes before background ones
-            return self._replayed(ts, signature)
-
-    def _replayed(self, ts: str, signature: str) -> bool:
+    def _first_time(self, key: str, expires_at: datetime) -> bool:
+        """Record the key; False if it was there (a replay). True when the store can't answer."""
         if self.replay is None:
-            return False
-        key = hashlib.sha256(f"{ts}:{signature}".encode()).hexdigest()
+            return True
         try:
-            return not self.replay.first_time(key, self.now() + REPLAY_WINDOW)
+            with urgent():  # Slack is waiting for the ack: this write goes before background ones
+                return self.replay.first_time(key, expires_at)
         except StoreUnavailable as error:
             # Fail open: a replayed command still meets compare-and-set and the one-open-request rule.
             log.warning("replay check unavailable: %s", error)
-            return False
+            return True
 
     def _foreign(self, body: bytes) -> str | None:
         known = self.identity.known if self.identity else None
@@ -135,6 +167,11 @@ class SlackRequestGuard:
         if team and known.team_id and team != known.team_id and not known.enterprise_id:
             return "workspace"
         return None
+
+
+def _is_slash_command(body: bytes) -> bool:
+    """A slash command's form has a `command` field (interactions have `payload`, events are JSON)."""
+    return body.startswith(b"command=") or b"&command=" in body
 
 
 def _replay_matters(body: bytes) -> bool:

@@ -7,6 +7,7 @@ need the service: `SlackRuntime(...)` first, then `attach(service, …)`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 
 from bot.config import Settings
 from bot.ports.clock import Clock
+from bot.ports.replay_key import first_time_so_far
 from bot.ports.store import StoreUnavailable
 from bot.ports.urgency import after_acks, yield_to_awaited
 from bot.slack.bolt_app import build_bolt_app, make_web_client
@@ -60,8 +62,10 @@ class SlackRuntime:
         self.reconciler.undeliverable = service.undeliverable
         deps = SlackDeps(
             service=service, queues=queues,
-            run_later=lambda fn, *a, **kw: after_acks(lambda: executor.submit(_guarded, fn, *a, **kw)),
-            after_ack=lambda fn, *a, **kw: self.after_ack_pool.submit(_guarded, fn, *a, **kw),
+            run_later=lambda fn, *a, **kw: _unless_replayed(
+                lambda: after_acks(lambda: executor.submit(_guarded, fn, *a, **kw))),
+            after_ack=lambda fn, *a, **kw: _unless_replayed(
+                lambda: self.after_ack_pool.submit(_guarded, fn, *a, **kw)),
             delivery=self.delivery, state=self.state, home=self.home, people=self.people,
             is_approver=self.is_approver, may_see_number=lambda user, r: self.people.is_member(user, r.approvers),
             now=self.clock.now, response_url_ok=self.response_url_ok,
@@ -100,6 +104,13 @@ class SlackRuntime:
 
     def stop(self, timeout: float = 1.0) -> None:
         self.reconciler.close(timeout)
+
+
+def _unless_replayed(hand_over: Callable[[], object]) -> object:
+    """Hand work over unless the Slack request being served is a replay (bot.ports.replay_key)."""
+    if not first_time_so_far():
+        return None
+    return hand_over()
 
 
 def _guarded(fn, *args, **kwargs):

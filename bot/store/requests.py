@@ -30,6 +30,7 @@ from bot.domain.request import (
     Vote,
     is_allowed_transition,
 )
+from bot.ports.replay_key import Replayed, unchecked_replay_key
 from bot.ports.store import ConversationBusy
 from bot.store import leases
 from bot.store.codec import (
@@ -52,6 +53,7 @@ from bot.store.tables import (
     OPEN_STATE_VALUES,
     approval_votes,
     audit_events,
+    replay_keys,
     slack_response_urls,
     slack_sync,
     transfer_requests,
@@ -99,6 +101,7 @@ class SqlRequestStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._insert_replay_key = db.insert(replay_keys).on_conflict_do_nothing(index_elements=["key"])
 
     @property
     def db(self) -> Database:
@@ -133,7 +136,9 @@ class SqlRequestStore:
         """Insert a new request with its first audit event (and a lease when given).
 
         ConversationBusy if it is open and another open request holds its conversation;
-        ValueError if a request with its id exists.
+        ValueError if a request with its id exists. When the Slack request being served left its
+        replay key unchecked (bot.ports.replay_key), the key is written in the same transaction:
+        Replayed, with nothing written, if it was there already.
         """
         row = request_to_row(request)
         row.update(lease_owner=lease_owner, lease_until=opt_utc(lease_until))
@@ -143,7 +148,12 @@ class SqlRequestStore:
         event = audit_to_row(audit_of(added, AuditKind.STATE, actor=actor, at=added.created_at,
                                       to_state=added.state.value, reason=reason))
 
+        pending = unchecked_replay_key()
+        key = None if pending is None else {"key": pending.key, "expires_at": utc(pending.expires_at)}
+
         def work(conn: DirectConnection) -> TransferRequest:
+            if key is not None and conn.execute(self._insert_replay_key, key) != 1:
+                raise Replayed(request.id)
             conn.execute(_INSERT_REQUEST, row)
             for vote in votes:
                 conn.execute(_INSERT_VOTE, vote)
@@ -151,7 +161,15 @@ class SqlRequestStore:
             return added
 
         # On the driver (see bot.store.direct): this insert is on the /transfer ack path.
-        return self._unless_busy(lambda: self._db.run_direct(work), request.id, lambda: request.conversation_id)
+        try:
+            stored = self._unless_busy(lambda: self._db.run_direct(work), request.id, lambda: request.conversation_id)
+        except Replayed:
+            if pending is not None:
+                pending.first_time = False
+            raise
+        if pending is not None:
+            pending.first_time = True  # any other failure rolled the key back: it stays unchecked
+        return stored
 
     def get(self, request_id: str) -> TransferRequest | None:
         found = self._select(select(transfer_requests).where(R.id == request_id))

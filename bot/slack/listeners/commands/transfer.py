@@ -14,6 +14,7 @@ from typing import Any
 from bot.domain.parsing import HelpRequest, OpenModal, parse_transfer_text
 from bot.domain.problems import Problem
 from bot.domain.request import Ask
+from bot.ports.replay_key import Replayed
 from bot.ports.store import StoreUnavailable
 from bot.ports.urgency import after_acks, urgent
 from bot.slack import wording
@@ -67,6 +68,9 @@ def take(ack: AckOnce, ask: Ask, command: dict[str, Any], deps: SlackDeps) -> No
     with urgent():  # the requester is waiting for the ack: this write goes before background ones
         try:
             request = deps.service.receive(ask, user, origin=encode_origin(channel, user))
+        except Replayed:  # the guard drops this answer; nothing was stored, nothing is handed over
+            ack()
+            return
         except StoreUnavailable:
             log.warning("/transfer refused: the request store is unavailable")
             ack(wording.store_unavailable())
