@@ -13,9 +13,11 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.playground.slack_api import FakeSlack
 from bot.simulator import GenesysSimulator
+from bot.store.tables import transfer_requests
 from tests.kit.bots import BotProcess, InProcessBot
 from tests.kit.env import bot_env
 from tests.kit.net import free_port
@@ -73,6 +75,36 @@ def replay_after_the_agent_changed(sim, slack, first: SlackClientSide, second: S
 def test_a_replayed_slash_command_after_the_agent_changed_sends_no_second_post(sim, slack, client):
     client.bot.runtime.genesys.wait_ready(90)
     replay_after_the_agent_changed(sim, slack, client, client)
+
+
+def test_replayed_commands_that_store_nothing_still_do_nothing(sim, slack, client):
+    """Their replay key isn't written with a request, so it is checked before the form opens or, for
+    an answer that is only the ack, before the answer leaves; the replay gets an empty 200."""
+    form, _ = client.command_body("", trigger_id=slack.issue_trigger("U0AGENT01"))
+    usage, usage_key = client.command_body("help")
+    ts = int(time.time())
+    assert client.post(form, timestamp=ts).status == 200
+    slack.wait_api("views.open", 1)
+    first_usage = client.post(usage, timestamp=ts)
+    assert "/transfer <conversation-id> <queue name>" in first_usage.body
+
+    replays = [client.post(form, timestamp=ts), client.post(usage, timestamp=ts)]
+
+    assert [(r.status, r.body) for r in replays] == [(200, ""), (200, "")]
+    assert stays(lambda: len(slack.api_calls("views.open")) == 1 and slack.responses(usage_key) == [], seconds=1.5)
+
+
+def test_a_replayed_transfer_sent_at_once_stores_nothing(sim, slack, client):
+    """Before its first request finished: the replay meets the key written with that request."""
+    call = sim.add_call(scenario="connected", queue=sim.add_queue("Sales"), agent_name="Ann")
+    sim.add_queue("Billing")
+    body, _ = client.command_body(f"{call.id} Billing")
+    ts = int(time.time())
+
+    assert "Working on it" in client.post(body, timestamp=ts).body
+    assert client.post(body, timestamp=ts).body == ""
+    db = client.bot.runtime.store.db
+    assert db.run(lambda conn: conn.execute(select(func.count()).select_from(transfer_requests)).scalar_one()) == 1
 
 
 @pytest.mark.postgres

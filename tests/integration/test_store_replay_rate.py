@@ -74,3 +74,36 @@ def test_rate_budget_is_never_exceeded_by_two_replicas(store_url: str) -> None:
     finally:
         for replica in replicas:
             replica.close()
+
+
+def test_a_pending_replay_key_goes_in_with_the_request_or_stops_it(store: SqlRequestStore) -> None:
+    """bot.ports.replay_key: /transfer's replay key is written by the request's own insert."""
+    from bot.ports.replay_key import Replayed, deferred_replay_check
+    from tests.integration.test_store import audit_count, make_request
+
+    def never(key, expires_at):  # add() settles the key itself; nothing may fall back to a second write
+        raise AssertionError("checked separately")
+
+    with deferred_replay_check("slash-1", T0 + timedelta(minutes=6), never) as pending:
+        store.add(make_request("req-1", "conv-1"), actor="U1")
+    assert pending.first_time is True
+    assert store.replay_guard().first_time("slash-1", T0) is False  # the key is stored
+
+    later = deferred_replay_check("slash-1", T0 + timedelta(minutes=6), never)
+    with later as pending, pytest.raises(Replayed):
+        store.add(make_request("req-2", "conv-2"), actor="U1")
+    assert pending.first_time is False
+    assert store.get("req-2") is None and audit_count(store) == 1  # nothing of it was written
+
+
+def test_a_request_refused_for_another_reason_leaves_its_key_unchecked(store: SqlRequestStore) -> None:
+    from bot.ports.replay_key import deferred_replay_check
+    from bot.ports.store import ConversationBusy
+    from tests.integration.test_store import make_request
+
+    store.add(make_request("req-1", "conv-1"), actor="U1")
+    later = deferred_replay_check("slash-2", T0 + timedelta(minutes=6), lambda k, e: True)
+    with later as pending, pytest.raises(ConversationBusy):
+        store.add(make_request("req-2", "conv-1"), actor="U1")  # conv-1 has an open request
+    assert pending.first_time is None  # rolled back with the request: the guard checks it later
+    assert store.replay_guard().first_time("slash-2", T0) is True

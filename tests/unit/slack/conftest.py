@@ -159,7 +159,8 @@ def harness(world: World) -> Harness:  # noqa: F811 (the service fixture, import
     delivery, home, state = FakeDelivery(recorder), FakeHome(), FakeState()
     service = world.service
     deps = SlackDeps(
-        service=service, queues=service.ctx.queues, run_later=recorder.run_later, after_ack=recorder.after_ack, delivery=delivery, state=state,
+        service=service, queues=service.ctx.queues, run_later=recorder.run_later, after_ack=recorder.after_ack,
+        delivery=delivery, state=state,
         home=home, people=world.people, is_approver=lambda user: user == APPROVER,
         may_see_number=lambda user, request: user == APPROVER, now=world.clock.now,
         response_url_ok=lambda url: url.startswith("https://hooks.slack.com/"),
