@@ -160,7 +160,8 @@ class SqlRequestStore:
             conn.execute(_INSERT_AUDIT, event)
             return added
 
-        # On the driver (see bot.store.direct): this insert is on the /transfer ack path.
+        # On the driver (see bot.store.direct): this insert is on the /transfer ack path. Any other
+        # failure rolls the key back with the request, so it stays unchecked (the guard checks it).
         try:
             stored = self._unless_busy(lambda: self._db.run_direct(work), request.id, lambda: request.conversation_id)
         except Replayed:
@@ -168,7 +169,7 @@ class SqlRequestStore:
                 pending.first_time = False
             raise
         if pending is not None:
-            pending.first_time = True  # any other failure rolled the key back: it stays unchecked
+            pending.first_time = True
         return stored
 
     def get(self, request_id: str) -> TransferRequest | None:

@@ -1,7 +1,8 @@
 """What every listener shares: ack at most once, read who clicked, and answer one person privately.
 
-Listeners parse and ack; the service call runs on `deps.run_later` (never on Bolt's five-ish
-listener threads), and anything said to Slack goes through `deps.delivery`.
+Listeners parse and ack, in the request's own thread (Slack gets the ack when the listener
+returns); the service call runs on `deps.run_later`, what must follow the ack at once on
+`deps.after_ack`, and anything said to Slack goes through `deps.delivery`.
 """
 
 from __future__ import annotations
