@@ -106,12 +106,17 @@ def test_savepoints_only_when_a_work_fails(store) -> None:
     assert _keys(store) == 2
 
 
-def test_the_writer_can_be_started_before_the_first_write(store) -> None:
-    """The bot starts it at start-up, so the first ack of a burst doesn't open a connection and a thread."""
-    assert store._db._group_writer is None  # nothing written on the ack path yet
+def test_the_ack_path_is_prepared_before_the_first_write(store) -> None:
+    """The bot does this at start-up, so the first acks of a burst don't open a connection, start a
+    thread and compile statements; the rehearsal leaves nothing behind."""
+    assert store._db._group_writer is None and store._db._direct_cache == {}  # nothing written yet
     store.prepare_ack_writes()
     writer = store._db._group_writer
     assert writer is not None and writer._thread.is_alive()
+    compiled = dict(store._db._direct_cache)
+    assert len(compiled) == 3  # the replay key, the request, its audit event
+    assert _keys(store) == 0 and store.get("rehearsal") is None
+    assert store.audit_since(T0 - timedelta(days=3650)) == []
     store.prepare_ack_writes()
-    assert store._db._group_writer is writer  # once
-    assert store._db.run_direct(_insert("k")) == 1 and writer.batches == 1
+    assert store._db._group_writer is writer and store._db._direct_cache == compiled  # nothing new
+    assert store._db.run_direct(_insert("k")) == 1
