@@ -131,6 +131,18 @@ def test_transfer_with_no_text_opens_the_form_with_the_commands_trigger(sim, sla
     assert sim.requests_matching(None, r"/api/v2/conversations") == []
 
 
+def test_the_ack_does_not_wait_for_views_open(sim, slack, client):
+    """Bolt answers Slack when the listener returns; opening the form happens after, on its own pool."""
+    slack.inject("views.open", delay=1.5)  # a slow Slack API, well inside the trigger's 3 s
+    trigger = slack.issue_trigger(LEAD)
+
+    reply, _ = client.command("", user=LEAD, trigger_id=trigger)
+
+    assert reply.status == 200 and slack.modal_stack(LEAD) == []  # acked before the form was opened
+    assert slack.wait_api("views.open")[0]["trigger_id"] == trigger
+    assert_is_the_form(the_modal(slack, LEAD))
+
+
 def test_help_still_shows_usage_not_the_form(sim, slack, client):
     reply, _ = client.command("help", trigger_id=slack.issue_trigger("U0AGENT01"))
 
