@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -120,3 +122,13 @@ def test_the_ack_path_is_prepared_before_the_first_write(store) -> None:
     store.prepare_ack_writes()
     assert store._db._group_writer is writer and store._db._direct_cache == compiled  # nothing new
     assert store._db.run_direct(_insert("k")) == 1
+
+
+def test_preparing_a_sqlite_store_never_loads_the_postgresql_driver(tmp_path: Path) -> None:
+    """The rehearsal ends in a rollback; telling a driver error from ours must not import psycopg."""
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    code = ("import sys; from bot.store import open_store; "
+            f"s = open_store({url!r}); s.prepare_ack_writes(); s.close(); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'psycopg'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"
