@@ -334,6 +334,7 @@ class Tally:
     transferred: int
     finals: Counter
     samples: dict[str, str] = field(default_factory=dict)  # one final answer's text per kind
+    duplicated_seen: list[Seen] = field(default_factory=list)  # what the first duplicates' requesters saw
 
 
 def tally(slack: FakeSlack, sim: GenesysSimulator, asks: list[Ask]) -> Tally:
@@ -341,6 +342,7 @@ def tally(slack: FakeSlack, sim: GenesysSimulator, asks: list[Ask]) -> Tally:
     posts = Counter(r.path.split("/")[4] for r in sim.requests
                     if r.method == "POST" and r.path.endswith(REPLACE_PATH) and r.status != 429)
     unanswered, wrong, uncertain, duplicates, stale = [], [], [], [], []
+    duplicated_seen: list[Seen] = []
     finals: Counter[str] = Counter()
     samples: dict[str, str] = {}
     for ask in asks:
@@ -361,11 +363,12 @@ def tally(slack: FakeSlack, sim: GenesysSimulator, asks: list[Ask]) -> Tally:
             uncertain.append(ask)
         if view.duplicated:
             duplicates.append(ask)
+            duplicated_seen.append(view)
         if view.stale:
             stale.append(ask)
     twice = sorted(cid for cid in {a.call_id for a in asks} if posts[cid] > 1 or done[cid] > 1)
     return Tally(unanswered, wrong, uncertain, duplicates, stale, twice,
-                 sum(1 for a in asks if done[a.call_id]), finals, samples)
+                 sum(1 for a in asks if done[a.call_id]), finals, samples, duplicated_seen[:3])
 
 
 def count_rows(name: str, t: Tally, asks: list[Ask]) -> list[Row]:
@@ -398,6 +401,9 @@ def detail_notes(t: Tally, asks: list[Ask]) -> list[str]:
         notes.append(f"conversations transferred twice: {t.duplicate_transfers[:5]}.")
     if t.duplicate_posts:
         notes.append(f"duplicate posts (first 5 commands): {[a.index for a in t.duplicate_posts[:5]]}.")
+        for ask, view in zip(t.duplicate_posts, t.duplicated_seen, strict=False):
+            shown = [(place, cls, " ".join(text.split())[:90]) for place, cls, text in view.messages]
+            notes.append(f"command {ask.index} (replica {ask.replica + 1}) showed: {shown}.")
     if t.stale:
         notes.append(f"{len(t.stale)} request(s) still show a 'waiting for Genesys to confirm' message next to "
                      f"their final answer (first: command {t.stale[0].index}).")
