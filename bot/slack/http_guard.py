@@ -147,8 +147,6 @@ class SlackRequestGuard:
 
     def _first_time(self, key: str, expires_at: datetime) -> bool:
         """Record the key; False if it was there (a replay). True when the store can't answer."""
-        if self.replay is None:
-            return True
         try:
             with urgent():  # Slack is waiting for the ack: this write goes before background ones
                 return self.replay.first_time(key, expires_at)

@@ -121,19 +121,6 @@ class Database:
         writer = self._group_writer or self._start_group_writer()
         return writer.run(work)
 
-    def start_ack_writer(self) -> None:
-        """Start run_direct's writer thread and connection now (SQLite file; nothing otherwise).
-
-        Started on the first write instead, it made the first ack of a burst at start-up wait
-        ~60 ms (a connection opened and a thread started while 50 requests held the GIL). A
-        database that can't be opened now is left for that first write to report.
-        """
-        if self._group_writes and self._group_writer is None:
-            try:
-                self._start_group_writer()
-            except StoreUnavailable as error:
-                log.warning("the ack path's writer will start on first use: %s", error)
-
     def _start_group_writer(self) -> SqliteGroupWriter:
         with self._write_lock:
             if self._closed:

@@ -13,6 +13,7 @@ from sqlalchemy import delete
 from sqlalchemy.engine import Connection
 
 from bot.store.database import Database
+from bot.store.direct import DirectConnection
 from bot.store.tables import replay_keys
 from bot.store.types import utc
 
@@ -30,8 +31,12 @@ class SqlReplayGuard:
 
     def first_time(self, key: str, expires_at: datetime) -> bool:
         """True the first time `key` is seen (shared across replicas); False for a replay."""
-        values = {"key": key, "expires_at": utc(expires_at)}
-        return self._db.run_direct(lambda conn: conn.execute(self._insert, values) == 1)
+        return self._db.run_direct(lambda conn: self.record(conn, key, expires_at))
+
+    def record(self, conn: DirectConnection, key: str, expires_at: datetime) -> bool:
+        """first_time inside a caller's own transaction (SqlRequestStore.add writes a slash
+        command's key with its request); rolled back with it."""
+        return conn.execute(self._insert, {"key": key, "expires_at": utc(expires_at)}) == 1
 
     def purge(self, now: datetime) -> int:
         """Forget keys that expired at or before now; returns how many."""

@@ -55,7 +55,6 @@ from bot.store.tables import (
     OPEN_STATE_VALUES,
     approval_votes,
     audit_events,
-    replay_keys,
     slack_response_urls,
     slack_sync,
     transfer_requests,
@@ -108,7 +107,7 @@ class SqlRequestStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._insert_replay_key = db.insert(replay_keys).on_conflict_do_nothing(index_elements=["key"])
+        self._replay = SqlReplayGuard(db)
 
     @property
     def db(self) -> Database:
@@ -123,7 +122,7 @@ class SqlRequestStore:
         return SqlSlackState(self._db)
 
     def replay_guard(self) -> SqlReplayGuard:
-        return SqlReplayGuard(self._db)
+        return self._replay
 
     def rate_budget(self) -> SqlRateBudget:
         return SqlRateBudget(self._db)
@@ -160,10 +159,9 @@ class SqlRequestStore:
                                       to_state=added.state.value, reason=reason))
 
         pending = unchecked_replay_key()
-        key = None if pending is None else {"key": pending.key, "expires_at": utc(pending.expires_at)}
 
         def work(conn: DirectConnection) -> TransferRequest:
-            if key is not None and conn.execute(self._insert_replay_key, key) != 1:
+            if pending is not None and not self._replay.record(conn, pending.key, pending.expires_at):
                 raise Replayed(request.id)
             conn.execute(_INSERT_REQUEST, row)
             for vote in votes:
@@ -408,12 +406,12 @@ class SqlRequestStore:
     def prepare_ack_writes(self) -> None:
         """Start the ack path's writer and compile its statements now, not on the first Slack request.
 
-        Both used to delay the first acks of a burst at start-up: a connection and a thread (see
-        Database.start_ack_writer), and ~2.5 ms of statement compiling that took 10–20 ms of the
-        writer's first batch with 50 requests sharing the GIL (traced). The rehearsal runs add()'s
-        own transaction with a made-up request and the replay key, and rolls it back.
+        Both used to delay the first acks of a burst at start-up: on SQLite the writer's thread and
+        connection (the first ack waited ~60 ms), and ~2.5 ms of statement compiling that took
+        10–20 ms of the writer's first batch with 50 requests sharing the GIL (traced). The
+        rehearsal runs add()'s own transaction with a made-up request and the replay key, and
+        rolls it back; that first write starts the writer.
         """
-        self._db.start_ack_writer()
         now = datetime.now(UTC)
         sample = TransferRequest(id="rehearsal", requester_id="-", state=RequestState.RECEIVED, created_at=now,
                                  ask=Ask("-", "-"))

@@ -73,6 +73,14 @@ def read_click(body: dict[str, Any]) -> Click:
     )
 
 
+def open_form(trigger_id: str, view: dict[str, Any], deps: SlackDeps) -> None:
+    """After the ack, on the after-ack pool, while the trigger is fresh (3 s): shortcuts and Home."""
+    try:
+        deps.delivery.open_view(trigger_id, view)
+    except Exception:
+        log.exception("could not open the transfer form")
+
+
 def tell_clicker(deps: SlackDeps, click: Click, reply: dict[str, Any], *, request_id: str | None = None) -> None:
     """Answer a click privately: the response_url when there is one; on the Home tab, a flash."""
     if click.in_view:

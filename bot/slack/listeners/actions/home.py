@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from bot.slack.deps import SlackDeps
-from bot.slack.listeners.common import read_click
+from bot.slack.listeners.common import open_form, read_click
 from bot.slack.render.modal import transfer_modal
 
 log = logging.getLogger(__name__)
@@ -16,14 +16,7 @@ MAX_PAGE = 1000
 def handle_open_modal(ack: Any, body: dict[str, Any], deps: SlackDeps) -> None:
     """The Home tab's "Transfer a conversation" button: ack, then open the form while the trigger is fresh."""
     ack()
-    deps.after_ack(_open_form, str(body.get("trigger_id") or ""), deps)
-
-
-def _open_form(trigger_id: str, deps: SlackDeps) -> None:
-    try:
-        deps.delivery.open_view(trigger_id, transfer_modal())
-    except Exception:
-        log.exception("could not open the transfer form from Home")
+    deps.after_ack(open_form, str(body.get("trigger_id") or ""), transfer_modal(), deps)
 
 
 def handle_page(ack: Any, body: dict[str, Any], deps: SlackDeps) -> None:

@@ -6,13 +6,12 @@ prefills the form, and the form posts back to that message's channel.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from bot.slack.deps import SlackDeps
+from bot.slack.listeners.common import open_form
 from bot.slack.render.modal import conversation_id_in, transfer_modal
 
-log = logging.getLogger(__name__)
 GLOBAL = "transfer_call"
 FROM_MESSAGE = "transfer_call_from_message"
 NO_ID_HINT = ("I found no conversation id or Genesys interaction link in that message. "
@@ -23,14 +22,6 @@ def handle_global(ack: Any, body: dict[str, Any], deps: SlackDeps) -> None:
     """The global shortcut: ack, then open an empty form while the trigger is fresh."""
     ack()
     deps.after_ack(open_form, str(body.get("trigger_id") or ""), transfer_modal(), deps)
-
-
-def open_form(trigger_id: str, view: dict[str, Any], deps: SlackDeps) -> None:
-    """After the ack, on the after-ack pool, while the trigger is fresh (3 s)."""
-    try:
-        deps.delivery.open_view(trigger_id, view)
-    except Exception:
-        log.exception("could not open the transfer form from a shortcut")
 
 
 def form_for_message(body: dict[str, Any]) -> dict[str, Any]:
